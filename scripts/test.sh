@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The whole para_wb test suite (the README's test command; .ci/run calls exactly this). Works from any directory.
+#  1. scripts/setup.sh (idempotent: environment, editable install, EGL render check)
+#  2. nbdev_test --path nbs: every notebook's cells, except those flagged `slow`/`notest`
+#  3. pytest tests: includes the notebooks <-> para_wb/ drift check (tests/test_sync.py)
+# Exits non-zero if any step fails, and also if pytest collects no tests or there are no notebooks to test.
+# Environment knobs:
+#   PARA_WB_SLOW=0|1             slow tests (simulation cells flagged `slow`, @pytest.mark.slow); default 1 (CI runs everything)
+#   PARA_WB_TEST_FLAGS="a b"     extra notebook flags for nbdev_test --flags (e.g. "slow")
+#   PARA_WB_TEST_WORKERS=N       notebook test processes (default 2, this machine class has 2 cores)
+#   PARA_WB_TEST_NBS=glob        notebooks to test (default: nbs, i.e. all of them)
+#   PARA_WB_PYTEST_ARGS="..."    extra pytest arguments (e.g. "-x -k sync")
+#   PARA_WB_SKIP_SETUP=1         skip step 1 (quick re-runs only; CI never sets it)
+#   PARA_WB_VENV                 the virtual environment (default ~/.cache/para_wb/venv)
+set -uo pipefail
+export PARA_WB_SLOW="${PARA_WB_SLOW:-1}"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
+export PARA_WB_VENV="$VENV"
+export MUJOCO_GL="${MUJOCO_GL:-egl}" PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
+say() { printf '[test] %s\n' "$*" >&2; }
+t0=$SECONDS
+declare -a results=()
+status=0
+record() {  # name rc seconds
+  local verdict=PASS; [ "$2" -ne 0 ] && { verdict="FAIL(rc=$2)"; status=1; }
+  results+=("$1: $verdict in ${3}s")
+}
+summary() {
+  echo
+  echo "==================== para_wb test summary ===================="
+  for r in "${results[@]}"; do echo "  $r"; done
+  if [ "$status" -eq 0 ]; then echo "para_wb tests: PASSED (${#results[@]} steps, $((SECONDS - t0))s)"
+  else echo "para_wb tests: FAILED (see above; $((SECONDS - t0))s)"; fi
+}
+
+# 1. set-up
+if [ "${PARA_WB_SKIP_SETUP:-0}" != 1 ]; then
+  s=$SECONDS
+  bash scripts/setup.sh; rc=$?
+  record "setup (scripts/setup.sh)" $rc $((SECONDS - s))
+  if [ $rc -ne 0 ]; then say "set-up failed; not running the tests"; summary; exit 1; fi
+fi
+for exe in python nbdev_test pytest; do
+  [ -x "$VENV/bin/$exe" ] || { say "missing $VENV/bin/$exe: run scripts/setup.sh"; results+=("environment: FAIL (no $exe)"); status=1; summary; exit 1; }
+done
+
+# 2. notebook tests
+flags="${PARA_WB_TEST_FLAGS:-}"
+case "${PARA_WB_SLOW:=1}" in 1|true|yes|on) flags="$flags slow";; esac
+flags="$(echo $flags | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ' | sed 's/ *$//')"
+nbpath="${PARA_WB_TEST_NBS:-nbs}"
+s=$SECONDS
+n_nbs=$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | wc -l)
+if [ "$n_nbs" -eq 0 ]; then
+  say "no notebooks in nbs/"; record "notebooks (nbdev_test)" 1 0
+else
+  say "nbdev_test --path $nbpath --n_workers ${PARA_WB_TEST_WORKERS:-2}${flags:+ --flags \"$flags\"} ($n_nbs notebooks in nbs/)"
+  args=(--path "$nbpath" --n_workers "${PARA_WB_TEST_WORKERS:-2}" --timing)
+  [ -n "$flags" ] && args+=(--flags "$flags")
+  out="$(mktemp)"
+  "$VENV/bin/nbdev_test" "${args[@]}" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
+  if [ $rc -eq 0 ] && grep -q 'No files were eligible for testing' "$out"; then say "nbdev_test found nothing to test"; rc=1; fi
+  rm -f "$out"
+  record "notebooks (nbdev_test --path $nbpath${flags:+ --flags '$flags'})" $rc $((SECONDS - s))
+fi
+
+# 3. pytest (drift check, install check, unit and render tests)
+s=$SECONDS
+# shellcheck disable=SC2086
+"$VENV/bin/pytest" -q tests ${PARA_WB_PYTEST_ARGS:-}; rc=$?
+if [ $rc -eq 5 ]; then say "pytest collected no tests: that is a failure"; fi
+case "${PARA_WB_SLOW:=1}" in 1|true|yes|on) what="pytest tests (incl. slow)";; *) what="pytest tests (slow skipped)";; esac
+record "$what" $rc $((SECONDS - s))
+
+summary
+exit $status
