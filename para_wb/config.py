@@ -10,8 +10,9 @@ from pathlib import Path
 import yaml
 
 # %% auto 0
-__all__ = ['PRESETS_DIR', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig', 'Config', 'ConfigError',
-           'from_dict', 'validate_config', 'list_presets', 'parse_overrides', 'load_config', 'config_from_json']
+__all__ = ['PRESETS_DIR', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig', 'ModelConfig',
+           'TrainConfig', 'Config', 'ConfigError', 'from_dict', 'validate_config', 'list_presets', 'parse_overrides',
+           'load_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb 4
 @dataclass
@@ -59,6 +60,38 @@ class EvalConfig:
     episodes_per_position: int = 1
     seed: int = 0
 
+@dataclass
+class ModelConfig:
+    "The policy network: PARA (pixel-aligned heads) or a global-regression baseline on the same backbone."
+    kind: str = "para"                      # "para", "act" (global token -> MLP) or "global" (avg-pool + MLP)
+    backbone: str = "resnet18"              # any timm model name (ViTs and ConvNets)
+    pretrained_path: str = ""               # local weights file for the backbone; "" = train from scratch
+    feature_stride: int = 16                # patch size / output stride of the backbone feature map used
+    pred_size: int = 32                     # S: prediction grid is S x S over the image
+    hidden_dim: int = 128                   # channels of the conv stack / MLP width
+    conv_layers: int = 3                    # Conv3x3 + GELU layers after upsampling
+    freeze_backbone: bool = False
+
+@dataclass
+class TrainConfig:
+    "Training loop settings."
+    steps: int = 1000
+    batch_size: int = 16
+    lr: float = 3e-4
+    backbone_lr: float = 3e-4
+    weight_decay: float = 1e-4
+    warmup_steps: int = 50
+    grad_clip: float = 1.0
+    num_workers: int = 0
+    log_every: int = 20
+    checkpoint_every: int = 200
+    snapshot_steps: tuple = (0, 200, 1000)  # steps at which heatmaps of fixed validation images are saved
+    n_snapshot_images: int = 4
+    device: str = "auto"                    # "auto" (cuda if available), "cpu" or "cuda"
+    amp: bool = True                        # mixed precision where a GPU exists (ignored on CPU)
+    threads: int = 0                        # torch CPU threads; 0 = leave torch's default
+    seed: int = 0
+
 # %% ../nbs/01_config.ipynb 6
 @dataclass
 class Config:
@@ -69,12 +102,16 @@ class Config:
     demos: DemoConfig = field(default_factory=DemoConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict: return asdict(self)
     def to_json(self) -> str: return json.dumps(self.to_dict(), sort_keys=True)
 
 # %% ../nbs/01_config.ipynb 8
 class ConfigError(ValueError): pass
+
+_VARIABLE_LENGTH = {"snapshot_steps"}   # tuple-valued keys whose length is free
 
 def _build(cls, data: dict, where: str):
     if not isinstance(data, dict):
@@ -87,6 +124,10 @@ def _build(cls, data: dict, where: str):
     for k, v in data.items():
         default = getattr(cls(), k)
         if is_dataclass(default): kw[k] = _build(type(default), v, f"{where}{k}.")
+        elif isinstance(default, tuple) and k in _VARIABLE_LENGTH:
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+                raise ConfigError(f"{where}{k} must be a list of integers, got {v!r}")
+            kw[k] = tuple(v)
         elif isinstance(default, tuple):
             if not isinstance(v, (list, tuple)) or len(v) != len(default):
                 raise ConfigError(f"{where}{k} must be a list of {len(default)} numbers, got {v!r}")
@@ -124,6 +165,13 @@ def validate_config(cfg: Config) -> Config:
     for k in ("height_bins", "gripper_bins", "rotation_bins"):
         need(getattr(cfg.dataset, k) >= 2, f"dataset.{k}={getattr(cfg.dataset, k)}: need at least 2 bins")
     need(0 < cfg.viewpoints.theta_max_deg < 90, f"viewpoints.theta_max_deg={cfg.viewpoints.theta_max_deg}: use 0 < theta < 90")
+    mo, tr = cfg.model, cfg.train
+    need(mo.kind in ("para", "act", "global"), f"model.kind={mo.kind!r}: use 'para', 'act' or 'global'")
+    need(mo.pred_size >= 4, f"model.pred_size={mo.pred_size}: use at least 4")
+    need(mo.feature_stride >= 1 and mo.hidden_dim >= 1 and mo.conv_layers >= 0, "model.feature_stride/hidden_dim must be >= 1, conv_layers >= 0")
+    need(tr.steps >= 0 and tr.batch_size >= 1, f"train.steps={tr.steps}, train.batch_size={tr.batch_size}: need steps >= 0, batch_size >= 1")
+    need(tr.lr > 0 and tr.backbone_lr >= 0, f"train.lr={tr.lr}, train.backbone_lr={tr.backbone_lr}: learning rates must be positive")
+    need(tr.device in ("auto", "cpu", "cuda"), f"train.device={tr.device!r}: use 'auto', 'cpu' or 'cuda'")
     need(1 <= cfg.eval.execute_per_prediction <= cfg.dataset.horizon,
          f"eval.execute_per_prediction={cfg.eval.execute_per_prediction}: must be between 1 and dataset.horizon={cfg.dataset.horizon}")
     return cfg

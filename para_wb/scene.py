@@ -82,7 +82,7 @@ def check_setup(verbose: bool = True) -> dict:
     if verbose: print("para_wb set-up OK:", info)
     return info
 
-# %% ../nbs/03_scene.ipynb 9
+# %% ../nbs/03_scene.ipynb 11
 BDDL_FILES = {"clean": "bowl_plate_clean.bddl", "distractors": "bowl_plate_distractors.bddl"}
 DISTRACTOR_BODIES = ("cream_cheese_1", "ketchup_1", "glazed_rim_porcelain_ramekin_1", "butter_1")
 
@@ -109,7 +109,7 @@ def scene_xml(variant: str = "clean") -> tuple[str, np.ndarray]:
         atomic_write_text(xml_path, xml)
     return xml_path.read_text(), np.load(q_path)
 
-# %% ../nbs/03_scene.ipynb 11
+# %% ../nbs/03_scene.ipynb 13
 ARM_JOINTS = tuple(f"robot0_joint{i}" for i in range(1, 8))
 GRIP_SITE = "gripper0_grip_site"
 TABLE_Z = 0.90
@@ -265,7 +265,7 @@ class BowlPlateScene:
     def close(self):
         if self._renderer is not None: self._renderer.close(); self._renderer = None
 
-# %% ../nbs/03_scene.ipynb 15
+# %% ../nbs/03_scene.ipynb 17
 def gripper_pixels_near(scene: BowlPlateScene, uv, radius: int = 5) -> int:
     "How many pixels within `radius` of `uv` show a gripper geom (segmentation render)."
     mj, m = scene.mj, scene.model

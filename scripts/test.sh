@@ -55,13 +55,23 @@ n_nbs=$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | wc -l)
 if [ "$n_nbs" -eq 0 ]; then
   say "no notebooks in nbs/"; record "notebooks (nbdev_test)" 1 0
 else
-  say "nbdev_test --path $nbpath --n_workers ${PARA_WB_TEST_WORKERS:-2}${flags:+ --flags \"$flags\"} ($n_nbs notebooks in nbs/)"
-  args=(--path "$nbpath" --n_workers "${PARA_WB_TEST_WORKERS:-2}" --timing)
-  [ -n "$flags" ] && args+=(--flags "$flags")
-  out="$(mktemp)"
-  "$VENV/bin/nbdev_test" "${args[@]}" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
-  if [ $rc -eq 0 ] && grep -q 'No files were eligible for testing' "$out"; then say "nbdev_test found nothing to test"; rc=1; fi
-  rm -f "$out"
+  # One process per notebook (2 at a time): notebooks that render with EGL must not share a process with ones that
+  # import torch/Triton afterwards (two bundled LLVMs segfault; see para_wb/__init__.py).
+  mapfile -t nbs_list < <(if [ -d "$nbpath" ]; then find "$nbpath" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort; else ls $nbpath; fi)
+  say "nbdev_test, one process per notebook, ${PARA_WB_TEST_WORKERS:-2} at a time${flags:+, --flags \"$flags\"} (${#nbs_list[@]} notebooks)"
+  logdir="$(mktemp -d)"
+  printf '%s\n' "${nbs_list[@]}" | xargs -P "${PARA_WB_TEST_WORKERS:-2}" -I{} bash -c '
+    nb="$1"; log="$2/$(basename "$nb").log"; s=$SECONDS
+    if "$3/bin/nbdev_test" --path "$nb" ${4:+--flags "$4"} >"$log" 2>&1; then echo "  ok   $nb ($((SECONDS - s))s)"
+    else echo "  FAIL $nb ($((SECONDS - s))s)"; echo FAIL >"$log.failed"; fi' _ {} "$logdir" "$VENV" "$flags"
+  rc=0
+  for f in "$logdir"/*.failed; do
+    [ -e "$f" ] || continue; rc=1; log="${f%.failed}"
+    say "---- $(basename "$log" .log) failed; its output (EGL teardown noise removed):"
+    grep -v "EGL\|Exception ignored\|^\s*File .*egl\|^\s*self.free\|glCheckError\|raise self._errorClass\|err = \|baseOperation\|cArguments\|<OpenGL\|result = 0\|^\s*),\?$\|^\s*(\?$" "$log" | tail -40
+  done
+  [ ${#nbs_list[@]} -gt 0 ] || { say "no notebooks to test"; rc=1; }
+  rm -rf "$logdir"
   record "notebooks (nbdev_test --path $nbpath${flags:+ --flags '$flags'})" $rc $((SECONDS - s))
 fi
 
