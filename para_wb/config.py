@@ -70,6 +70,8 @@ class ModelConfig:
     pred_size: int = 32                     # S: prediction grid is S x S over the image
     hidden_dim: int = 128                   # channels of the conv stack / MLP width
     conv_layers: int = 3                    # Conv3x3 + GELU layers after upsampling
+    decode: str = "argmax"                  # PARA decoding: "argmax" (paper) or "refine" (sub-cell mean around the argmax)
+    volume_target: str = "onehot"           # PARA volume loss target: "onehot" (paper) or "bilinear" (sub-cell, pairs with refine)
     freeze_backbone: bool = False
 
 @dataclass
@@ -167,6 +169,8 @@ def validate_config(cfg: Config) -> Config:
     need(0 < cfg.viewpoints.theta_max_deg < 90, f"viewpoints.theta_max_deg={cfg.viewpoints.theta_max_deg}: use 0 < theta < 90")
     mo, tr = cfg.model, cfg.train
     need(mo.kind in ("para", "act", "global"), f"model.kind={mo.kind!r}: use 'para', 'act' or 'global'")
+    need(mo.decode in ("argmax", "refine"), f"model.decode={mo.decode!r}: use 'argmax' or 'refine'")
+    need(mo.volume_target in ("onehot", "bilinear"), f"model.volume_target={mo.volume_target!r}: use 'onehot' or 'bilinear'")
     need(mo.pred_size >= 4, f"model.pred_size={mo.pred_size}: use at least 4")
     need(mo.feature_stride >= 1 and mo.hidden_dim >= 1 and mo.conv_layers >= 0, "model.feature_stride/hidden_dim must be >= 1, conv_layers >= 0")
     need(tr.steps >= 0 and tr.batch_size >= 1, f"train.steps={tr.steps}, train.batch_size={tr.batch_size}: need steps >= 0, batch_size >= 1")

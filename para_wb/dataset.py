@@ -18,10 +18,10 @@ from .files import atomic_path, save_json, load_json
 
 # %% auto 0
 __all__ = ['SCHEMA_VERSION', 'DATASET_FILE', 'PARTS_DIR', 'STATS_FILE', 'IMAGE_KEY', 'ARRAY_KEYS', 'CAMERA_KEYS', 'REQUIRED_KEYS',
-           'META_KEYS', 'IMAGE_COMPRESSION', 'DATA_SECTIONS', 'REGENERATE_HINT', 'DatasetError', 'demo_key',
-           'DemoRecord', 'make_synthetic_demo', 'part_path', 'write_demo_part', 'config_diff', 'existing_parts',
-           'pack_dataset', 'validate_dataset', 'list_demos', 'load_demo', 'load_part', 'dataset_info', 'DatasetStats',
-           'compute_stats', 'save_stats', 'load_stats', 'Bins', 'PARADataset']
+           'META_KEYS', 'IMAGE_COMPRESSION', 'DATA_SECTIONS', 'REGENERATE_HINT', 'dataset_file', 'DatasetError',
+           'demo_key', 'DemoRecord', 'make_synthetic_demo', 'part_path', 'write_demo_part', 'config_diff',
+           'existing_parts', 'pack_dataset', 'validate_dataset', 'list_demos', 'load_demo', 'load_part', 'dataset_info',
+           'DatasetStats', 'compute_stats', 'save_stats', 'load_stats', 'Bins', 'PARADataset']
 
 # %% ../nbs/06_dataset.ipynb 4
 SCHEMA_VERSION = 1
@@ -33,6 +33,11 @@ ARRAY_KEYS = ("eef_pos", "eef_euler", "gripper")
 CAMERA_KEYS = ("camera/K", "camera/T_world_cam")
 REQUIRED_KEYS = (IMAGE_KEY,) + ARRAY_KEYS + CAMERA_KEYS
 META_KEYS = ("bowl_xy", "plate_xy", "grid_index", "viewpoint", "variant", "seed", "success", "outcome")
+
+def dataset_file(path) -> Path:
+    "A dataset path as given: the .hdf5 file itself, or a dataset folder holding `demos.hdf5`."
+    path = Path(path)
+    return path / DATASET_FILE if path.is_dir() and (path / DATASET_FILE).is_file() else path
 IMAGE_COMPRESSION = dict(compression="gzip", compression_opts=1)
 # Config sections that decide what the stored data contains (dataset.* and eval.* only affect how it is used).
 DATA_SECTIONS = ("scene", "viewpoints", "demos")
@@ -242,7 +247,7 @@ def pack_dataset(parts_dir, out_path, cfg: Config, expect_n: int | None = None) 
 
 # %% ../nbs/06_dataset.ipynb 18
 def _validate(path, expect_config, sections, deep, shown=None) -> dict:
-    path = Path(path); shown = Path(shown or path)
+    path = dataset_file(path); shown = Path(shown or path)
     def fail(msg, demo=None):
         raise DatasetError(f"{shown}{f' [{demo}]' if demo else ''}: {msg}")
     if not path.exists(): fail(f"does not exist; {REGENERATE_HINT}")
@@ -324,7 +329,7 @@ def validate_dataset(path, expect_config: Config | None = None, sections: Iterab
 
 # %% ../nbs/06_dataset.ipynb 20
 def _open(path) -> h5py.File:
-    path = Path(path)
+    path = dataset_file(path)
     if not path.exists(): raise DatasetError(f"{path}: does not exist; {REGENERATE_HINT}")
     try: return h5py.File(path, "r")
     except OSError as e: raise DatasetError(f"{path}: cannot be opened as HDF5 ({e}); run validate_dataset for details") from None
@@ -483,7 +488,7 @@ class PARADataset(torch.utils.data.Dataset):
                  demos: Iterable[int] | None = None, demo_filter: Callable[[dict], bool] | None = None,
                  height_bins: int = 32, gripper_bins: int = 32, rotation_bins: int = 32,
                  image_dtype: str = "float32", expect_config: Config | None = None, validate: bool = True):
-        self.path, self.horizon = Path(path), int(horizon)
+        self.path, self.horizon = dataset_file(path), int(horizon)
         if self.horizon < 1: raise ValueError(f"horizon must be >= 1, got {horizon}")
         if image_dtype not in ("float32", "uint8"): raise ValueError(f"image_dtype must be 'float32' or 'uint8', got {image_dtype!r}")
         self.image_dtype = image_dtype

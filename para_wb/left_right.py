@@ -12,7 +12,8 @@ from .files import save_json, atomic_path, atomic_write_text
 from .expert import bowl_grid
 
 # %% auto 0
-__all__ = ['PAPER_RESULT', 'is_left', 'right_half_positions', 'run_left_right', 'main']
+__all__ = ['PAPER_RESULT', 'is_left', 'right_half_positions', 'left_half_positions', 'diagnostics_markdown', 'run_left_right',
+           'main']
 
 # %% ../nbs/20_left_right.ipynb 5
 PAPER_RESULT = {"para": 0.54, "act": 0.01}   # SPEC: Left → Right, 128 demos
@@ -29,15 +30,42 @@ def right_half_positions(cfg: Config, n: int) -> np.ndarray:
     xs = np.linspace(x0, x1, n) if n > 1 else np.array([(x0 + x1) / 2])
     return np.array([(x, y) for x in xs for y in ys])
 
+def left_half_positions(cfg: Config, n: int) -> np.ndarray:
+    "The mirror image of `right_half_positions`: an n x n grid over the training half (y < 0), between the demos' rows."
+    p = right_half_positions(cfg, n)
+    (y0, y1) = cfg.scene.bowl_y_range
+    return np.stack([p[:, 0], (y0 + y1) - p[:, 1]], 1)
+
 # %% ../nbs/20_left_right.ipynb 8
+def diagnostics_markdown(seen_model: dict, open_loop: dict) -> str:
+    "Markdown table: closed-loop success on the training half, open-loop waypoint error on train vs test demos."
+    from para_wb.evaluate import summarize
+    lines = ["## Why: in-distribution control and open-loop error", "",
+             "| model | PLACE on train half (n, 95% CI) | open-loop error, train demos | open-loop error, test demos | gripper sign acc. train / test |",
+             "|---|---|---|---|---|"]
+    for kind in sorted(set(seen_model) | set(open_loop)):
+        s = summarize(seen_model[kind]) if seen_model.get(kind) else None
+        sl = f"{s['PLACE']}/{s['n']} = {100 * s['success']:.0f}% [{100 * s['ci_low']:.0f}, {100 * s['ci_high']:.0f}]" if s else "-"
+        ol = open_loop.get(kind, [])
+        avg = lambda split, k: np.mean([o[split][k] for o in ol if split in o]) if any(split in o for o in ol) else float("nan")
+        lines.append(f"| {kind.upper()} | {sl} | {avg('train', 'mean_cm'):.1f} cm (first 4: {avg('train', 'first_k_cm'):.1f}) "
+                     f"| {avg('test', 'mean_cm'):.1f} cm (first 4: {avg('test', 'first_k_cm'):.1f}) "
+                     f"| {avg('train', 'gripper_acc'):.2f} / {avg('test', 'gripper_acc'):.2f} |")
+    lines += ["", "Open-loop error: mean 3D distance between predicted and demonstrated waypoints over the horizon, every "
+              "3rd step of every successful demo, averaged over seeds."]
+    return "\n".join(lines)
+
 def _savefig(fig, path):
     path = Path(path)
     with atomic_path(path) as tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format=path.suffix[1:])
     return path
 
 def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4, seeds=(0,), models=("para", "act"),
-                   out_dir="data/runs/left_right", figures_dir="figures/left_right", dataset_dir=None, progress=True) -> dict:
-    "Dataset → train each model on the left half → evaluate on the right half → table + figures."
+                   out_dir="data/runs/left_right", figures_dir="figures/left_right", dataset_dir=None, progress=True,
+                   seen_per_side=2) -> dict:
+    """Dataset → train each model on the left half → evaluate on the right half → table + figures.
+    Diagnostics beside the result: closed-loop success on a `seen_per_side`² grid of the *training* half, and the
+    open-loop waypoint error on training vs test demos (`open_loop_errors`)."""
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import torch
@@ -45,7 +73,7 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     from para_wb.train import train, plot_heatmap_snapshots
     from para_wb.scene import BowlPlateScene
     from para_wb.evaluate import evaluate_policy, summarize, success_table, table_markdown, save_results, plot_success_map
-    from para_wb.policy import LearnedPolicy
+    from para_wb.policy import LearnedPolicy, open_loop_errors
     from para_wb.dataset import list_demos
     t0 = time.time()
     base = load_config(preset, overrides)
@@ -60,7 +88,10 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
 
     test_xy = right_half_positions(base, eval_per_side)
     scene = BowlPlateScene(base)
-    rows, per_model, timings = {}, {}, {}
+    seen_xy = left_half_positions(base, seen_per_side) if seen_per_side else np.zeros((0, 2))
+    train_ids = [i for i, m in enumerate(metas) if is_left(m) and m["success"]]
+    test_ids = [i for i, m in enumerate(metas) if not is_left(m) and m["success"]]
+    per_model, seen_model, open_loop, timings = {}, {}, {}, {}
     for kind in models:
         for seed in seeds:
             cfg = load_config(preset, list(overrides or []) + [f"demos.grid={demo_grid}", f"model.kind={kind}",
@@ -74,13 +105,22 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
             results, summary = evaluate_policy(scene, policy, test_xy, cfg, progress=progress, record_frames=True,
                                                desc=f"eval {kind} seed {seed}")
             save_results(results, summary, cfg, run, policy_name=f"{kind}-seed{seed}")
-            timings[f"{kind}-seed{seed}"] = dict(train_s=t_train, eval_s=time.time() - t, train_img_s=info.get("img_per_s"))
+            t_eval = time.time() - t
             per_model.setdefault(kind, []).extend(results)
+            if len(seen_xy):
+                seen, s_sum = evaluate_policy(scene, policy, seen_xy, cfg, progress=progress, desc=f"eval {kind} seed {seed} (train half)")
+                save_results(seen, s_sum, cfg, run / "train_half", policy_name=f"{kind}-seed{seed}")
+                seen_model.setdefault(kind, []).extend(seen)
+            ol = {"train": open_loop_errors(policy.model, ds, train_ids)}
+            if test_ids: ol["test"] = open_loop_errors(policy.model, ds, test_ids)
+            open_loop.setdefault(kind, []).append(ol)
+            timings[f"{kind}-seed{seed}"] = dict(train_s=t_train, eval_s=t_eval, train_img_s=info.get("img_per_s"))
     scene.close()
 
     summaries = {kind.upper(): summarize(res) for kind, res in per_model.items()}
     table = success_table(summaries)
     table["paper"] = [PAPER_RESULT.get(k.lower(), float("nan")) for k in summaries]
+    diag = diagnostics_markdown(seen_model, open_loop) if (seen_model or open_loop) else ""
     seconds = time.time() - t0
 
     # Figures ------------------------------------------------------------------------------------------------
@@ -115,29 +155,36 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     _savefig(fig, figures_dir / "rollout_frames.png"); plt.close(fig)
 
     md = ["# Left → Right position extrapolation: PARA vs ACT", "",
-          f"preset `{base.name}` ({base.scene.image_size} px, backbone `{base.model.backbone}`, {base.train.steps} steps, "
-          f"batch {base.train.batch_size}), seeds {list(seeds)}; train: {n_train} successful left-half demos of a "
+          f"preset `{base.name}` ({base.scene.image_size} px, backbone `{base.model.backbone}` from scratch, {base.train.steps} steps, "
+          f"batch {base.train.batch_size}; PARA grid {base.model.pred_size}x{base.model.pred_size}, volume target "
+          f"`{base.model.volume_target}`, decode `{base.model.decode}`), seeds {list(seeds)}; train: {n_train} successful left-half demos of a "
           f"{demo_grid}x{demo_grid} grid; test: {len(test_xy)} right-half positions x {base.eval.episodes_per_position} "
           f"episode(s) per seed; max {base.eval.max_steps} servo steps; total wall time {seconds / 60:.1f} min "
           f"(dataset {t_data / 60:.1f} min).", "",
           table_markdown(table.drop(columns=["paper"])), "",
           "Paper (SPEC, 128 demos, 448 px DINOv2 ViT-S): PARA 54%, ACT 1%.",
-          "Success = PLACE; interval = 95% Wilson score interval over all rollouts of all seeds; n = rollouts."]
+          "Success = PLACE; interval = 95% Wilson score interval over all rollouts of all seeds; n = rollouts.", "",
+          diag]
     atomic_write_text(figures_dir / "results.md", "\n".join(md) + "\n")
     save_json(out_dir / "left_right.json", dict(config=base.to_dict(), summaries=summaries, timings=timings, seconds=seconds,
-                                                 n_train_demos=n_train, test_positions=test_xy, dataset=str(ds)))
-    return dict(summaries=summaries, table=table, seconds=seconds, timings=timings)
+                                                 n_train_demos=n_train, test_positions=test_xy, dataset=str(ds),
+                                                 train_half=({k.upper(): summarize(v) for k, v in seen_model.items()}),
+                                                 open_loop=open_loop))
+    return dict(summaries=summaries, table=table, seconds=seconds, timings=timings, open_loop=open_loop,
+                train_half={k.upper(): summarize(v) for k, v in seen_model.items()})
 
 # %% ../nbs/20_left_right.ipynb 13
 def main(argv=None):
     p = argparse.ArgumentParser(description="Left → Right extrapolation: PARA vs ACT")
     p.add_argument("--preset", default="cpu"); p.add_argument("--demo-grid", type=int, default=None)
     p.add_argument("--eval-per-side", type=int, default=4); p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seen-per-side", type=int, default=2, help="diagnostic rollouts on the training half (0: none)")
     p.add_argument("--models", nargs="+", default=["para", "act"], choices=["para", "act", "global"])
     p.add_argument("--out-dir", default="data/runs/left_right"); p.add_argument("--figures-dir", default="figures/left_right")
     p.add_argument("--override", action="append", default=[], help="section.key=value, repeatable")
     a = p.parse_args(argv)
-    r = run_left_right(a.preset, a.override, a.demo_grid, a.eval_per_side, a.seeds, a.models, a.out_dir, a.figures_dir)
+    r = run_left_right(a.preset, a.override, a.demo_grid, a.eval_per_side, a.seeds, a.models, a.out_dir, a.figures_dir,
+                       seen_per_side=a.seen_per_side)
     print(r["table"].to_string(index=False)); print(f"wall time {r['seconds'] / 60:.1f} min; figures in {a.figures_dir}")
 
 # %% ../nbs/20_left_right.ipynb 14

@@ -19,7 +19,8 @@ from .files import atomic_path
 
 # %% auto 0
 __all__ = ['MODEL_KINDS', 'CHECKPOINT_FORMAT', 'register_model', 'wrap_angle', 'pixel_to_cell', 'cell_to_pixel', 'PolicyModel',
-           'make_model', 'load_policy_model', 'PixelTrunk', 'gather_cells', 'PARAModel']
+           'make_model', 'load_policy_model', 'PixelTrunk', 'gather_cells', 'refine_argmax', 'bilinear_volume_target',
+           'PARAModel']
 
 # %% ../nbs/11_para.ipynb 4
 MODEL_KINDS: dict[str, type] = {}
@@ -186,6 +187,47 @@ def gather_cells(feats: torch.Tensor, row: torch.Tensor, col: torch.Tensor) -> t
     return feats.flatten(2).gather(2, idx).transpose(1, 2)
 
 # %% ../nbs/11_para.ipynb 8
+def refine_argmax(vol: torch.Tensor, hb: torch.Tensor, row: torch.Tensor, col: torch.Tensor, radius: int = 1,
+                  h_radius: int = 2):
+    "Volume logits (B,T,NH,S,S) and argmax (hb,row,col) (B,T) → fractional (row, col, height bin), each (B,T)."
+    B, T, NH, S, _ = vol.shape
+    p = torch.softmax(vol.float().reshape(B, T, -1), -1).reshape(B, T, NH, S, S)
+    pix = p.sum(2)                                                          # (B,T,S,S) pixel marginal
+    off = torch.arange(-radius, radius + 1, device=vol.device)
+    r = (row[..., None] + off).clamp(0, S - 1)                              # (B,T,w) window rows/cols (clamped)
+    c = (col[..., None] + off).clamp(0, S - 1)
+    valid = ((row[..., None] + off) == r)[..., :, None] & ((col[..., None] + off) == c)[..., None, :]
+    w = pix.gather(2, r[..., :, None].expand(B, T, len(off), S)).gather(3, c[..., None, :].expand(B, T, len(off), len(off)))
+    w = w * valid                                                           # no double counting at the border
+    w = w / w.sum((-1, -2), keepdim=True).clamp_min(1e-12)
+    rowf = (w.sum(-1) * r.float()).sum(-1)
+    colf = (w.sum(-2) * c.float()).sum(-1)
+    hoff = torch.arange(-h_radius, h_radius + 1, device=vol.device)
+    h = (hb[..., None] + hoff).clamp(0, NH - 1)
+    ph = p.permute(0, 1, 3, 4, 2)[torch.arange(B)[:, None], torch.arange(T)[None], row, col]   # (B,T,NH) at argmax cell
+    wh = ph.gather(2, h) * ((hb[..., None] + hoff) == h)
+    hbf = (wh / wh.sum(-1, keepdim=True).clamp_min(1e-12) * h.float()).sum(-1)
+    return rowf, colf, hbf
+
+# %% ../nbs/11_para.ipynb 12
+def bilinear_volume_target(pixels: torch.Tensor, height: torch.Tensor, W: int, H: int, S: int, height_bins) -> tuple:
+    "Target pixels (B,T,2) and heights (B,T) → flat volume indices (B,T,8) and bilinear weights (B,T,8) summing to 1."
+    def split(x, n):                                   # continuous cell coordinate → two neighbours + weight of the upper
+        x = x.clamp(0, n - 1)
+        lo = x.floor().clamp(0, max(n - 2, 0))
+        return lo.long(), (lo + 1).clamp(max=n - 1).long(), (x - lo).clamp(0, 1)
+    c0, c1, wc = split(pixels[..., 0] * S / W - 0.5, S)
+    r0, r1, wr = split(pixels[..., 1] * S / H - 0.5, S)
+    low, width = float(np.asarray(height_bins.low).reshape(-1)[0]), float(np.asarray(height_bins.width).reshape(-1)[0])
+    h0, h1, wh = split((height - low) / width - 0.5, height_bins.n)
+    idx, w = [], []
+    for h, a in ((h0, 1 - wh), (h1, wh)):
+        for r, b_ in ((r0, 1 - wr), (r1, wr)):
+            for c, d in ((c0, 1 - wc), (c1, wc)):
+                idx.append(h * S * S + r * S + c); w.append(a * b_ * d)
+    return torch.stack(idx, -1), torch.stack(w, -1)
+
+# %% ../nbs/11_para.ipynb 16
 def _mlp_head(d: int, out: int) -> nn.Sequential:
     return nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, out))
 
@@ -228,8 +270,13 @@ class PARAModel(PolicyModel):
         valid = b["target_in_image"].bool().to(img.device).float()
         n = valid.sum().clamp(min=1.0)
         masked = lambda l: (l * valid).sum() / n
-        target = hb * S * S + row * S + col
-        l_vol = masked(F.cross_entropy(vol.reshape(B * T, -1).float(), target.reshape(-1), reduction="none").view(B, T))
+        if self.cfg.model.volume_target == "bilinear":
+            idx, w = bilinear_volume_target(b["target_pixels"].float(), b["target_height"].float(), W, H, S, self.height_bins)
+            logp = F.log_softmax(vol.reshape(B, T, -1).float(), -1)
+            l_vol = masked(-(logp.gather(2, idx) * w).sum(-1))
+        else:
+            target = hb * S * S + row * S + col
+            l_vol = masked(F.cross_entropy(vol.reshape(B * T, -1).float(), target.reshape(-1), reduction="none").view(B, T))
         g_logits, r_logits = self.read_heads(feats, row, col)
         l_g = masked(F.cross_entropy(g_logits.reshape(B * T, -1).float(), b["target_gripper_bin"].long().reshape(-1),
                                      reduction="none").view(B, T))
@@ -238,14 +285,19 @@ class PARAModel(PolicyModel):
         return dict(loss=l_vol + l_g + l_r, loss_volume=l_vol, loss_gripper=l_g, loss_rot=l_r)
 
     def decode(self, vol, feats, K, T_world_cam, W: int, H: int) -> dict:
-        "Argmax decoding of volume logits (B,T,H_BINS,S,S) with features (B,hid,S,S) → `predict`'s dict."
+        "Argmax (`model.decode='argmax'`) or refined-argmax (`'refine'`) decoding of volume logits (B,T,H_BINS,S,S) with features (B,hid,S,S) → `predict`'s dict."
         B, T, S = vol.shape[0], vol.shape[1], self.S
         idx = vol.reshape(B, T, -1).argmax(-1)
         hb, cell = idx // (S * S), idx % (S * S)
         row, col = cell // S, cell % S
         g_logits, r_logits = self.read_heads(feats, row, col)
-        uv = cell_to_pixel(row, col, W, H, S).cpu().numpy().astype(np.float64)
-        z = np.asarray(self.height_bins.decode(hb.cpu().numpy()), np.float64).reshape(B, T)
+        if getattr(self.cfg.model, "decode", "argmax") == "refine":
+            rowf, colf, hbf = refine_argmax(vol, hb, row, col)
+            uv = cell_to_pixel(rowf, colf, W, H, S).cpu().numpy().astype(np.float64)
+            z = (self.height_bins.low + (hbf.cpu().numpy().astype(np.float64) + 0.5) * self.height_bins.width).reshape(B, T)
+        else:
+            uv = cell_to_pixel(row, col, W, H, S).cpu().numpy().astype(np.float64)
+            z = np.asarray(self.height_bins.decode(hb.cpu().numpy()), np.float64).reshape(B, T)
         cams = self._cameras(K, T_world_cam, W, H, B)
         wp = np.stack([pixel_and_height_to_world(cams[b], uv[b], z[b]) for b in range(B)])
         grip = np.asarray(self.gripper_bins.decode(g_logits.argmax(-1).cpu().numpy()), np.float64).reshape(B, T)

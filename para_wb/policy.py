@@ -10,7 +10,7 @@ from .camera import world_to_pixel
 from .evaluate import Observation, Prediction
 
 # %% auto 0
-__all__ = ['LearnedPolicy']
+__all__ = ['LearnedPolicy', 'open_loop_errors']
 
 # %% ../nbs/14_policy.ipynb 3
 class LearnedPolicy:
@@ -38,3 +38,25 @@ class LearnedPolicy:
         out = self.model.predict(img, eef_px, K, T)
         self.last = {k: (None if v is None else np.asarray(v.cpu() if torch.is_tensor(v) else v)[0]) for k, v in out.items()}
         return Prediction(waypoints=self.last["waypoints"].astype(float), gripper=self.last["gripper"].astype(float))
+
+# %% ../nbs/14_policy.ipynb 8
+@torch.no_grad()
+def open_loop_errors(model, dataset_path, demos, stride: int = 3, batch_size: int = 64, first_k: int = 4) -> dict:
+    "Open-loop waypoint errors of `model` on `demos` of a dataset: dict(n, mean_cm, median_cm, first_k_cm, gripper_acc)."
+    from para_wb.dataset import PARADataset
+    d = model.cfg.dataset
+    ds = PARADataset(dataset_path, horizon=d.horizon, stats=model.stats, demos=list(demos), height_bins=d.height_bins,
+                     gripper_bins=d.gripper_bins, rotation_bins=d.rotation_bins)
+    idx = np.arange(0, len(ds), max(1, int(stride)))
+    if not len(idx): raise ValueError(f"open_loop_errors: no samples in demos {list(demos)[:8]} of {dataset_path}")
+    err, err_k, gacc = [], [], []
+    for s in range(0, len(idx), batch_size):
+        b = [ds[int(i)] for i in idx[s:s + batch_size]]
+        stack = lambda k: torch.stack([torch.as_tensor(x[k]) for x in b])
+        out = model.predict(stack("image"), stack("eef_pixel"), stack("K"), stack("T_world_cam"))
+        e = np.linalg.norm(np.asarray(out["waypoints"]) - stack("target_pos").numpy(), axis=-1)      # (B, T) metres
+        err.append(e.mean(1)); err_k.append(e[:, :first_k].mean(1))
+        gacc.append(((np.asarray(out["gripper"]) > 0) == (stack("target_gripper").numpy() > 0)).mean(1))
+    err, err_k, gacc = map(np.concatenate, (err, err_k, gacc))
+    return dict(n=int(len(idx)), mean_cm=float(100 * err.mean()), median_cm=float(100 * np.median(err)),
+                first_k_cm=float(100 * err_k.mean()), gripper_acc=float(gacc.mean()))

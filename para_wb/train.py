@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from .config import Config, ConfigError, config_from_json, list_presets, load_config
 from .dataset import (DatasetError, DatasetStats, PARADataset, compute_stats, config_diff, list_demos,
-                             load_stats, save_stats, validate_dataset)
+                             load_stats, save_stats, validate_dataset, dataset_file)
 from .demos import only_successful
 from .files import atomic_path, atomic_write_text, save_json
 
@@ -176,7 +176,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
           val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
           stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
     "Train `cfg.model` on the successful demos of `dataset_path` that `demo_filter` keeps; everything goes to `run_dir`."
-    tc, run_dir, dataset_path = cfg.train, Path(run_dir), Path(dataset_path)
+    tc, run_dir, dataset_path = cfg.train, Path(run_dir), dataset_file(dataset_path)
     t_start = time.time()
 
     # --- set-up: seed, device, threads -------------------------------------------------------------------------

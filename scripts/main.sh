@@ -24,7 +24,7 @@ fi
 if [ "${PARA_WB_ONLY:-left_right}" != foundation ]; then
   mkdir -p data/runs/left_right figures/left_right
   "${PM[@]}" nbs/20_left_right.ipynb data/runs/left_right/left_right.ipynb \
-    -p preset "$PRESET" -p eval_per_side 4 -y "overrides: []" -y "demo_grid: null" -y "seeds: [0]" \
+    -p preset "$PRESET" -p eval_per_side 4 -p seen_per_side 2 -y "overrides: []" -y "demo_grid: null" -y "seeds: [0]" \
     -y 'models: ["para", "act"]' -p out_dir ../data/runs/left_right -p figures_dir ../figures/left_right \
     -p dataset_dir "../data/datasets/positions_${PRESET}" >/dev/null
   cat figures/left_right/results.md
