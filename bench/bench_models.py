@@ -39,6 +39,7 @@ def fake_batch(cfg, B: int, seed: int = 0) -> dict:
     return dict(image=torch.rand(B, 3, S, S, generator=g), eef_pixel=torch.rand(B, 2, generator=g) * S,
                 target_pixels=torch.rand(B, T, 2, generator=g) * S, target_in_image=torch.ones(B, T, dtype=torch.bool),
                 target_pos=torch.randn(B, T, 3, generator=g) * 0.1 + torch.tensor([-0.1, 0.0, 1.0]),
+                target_height=torch.rand(B, T, generator=g) * 0.3 + 0.9,
                 target_height_bin=torch.randint(0, n.height_bins, (B, T), generator=g),
                 target_gripper=torch.rand(B, T, generator=g) * 2 - 1,
                 target_gripper_bin=torch.randint(0, n.gripper_bins, (B, T), generator=g),

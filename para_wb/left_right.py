@@ -179,12 +179,13 @@ def main(argv=None):
     p.add_argument("--preset", default="cpu"); p.add_argument("--demo-grid", type=int, default=None)
     p.add_argument("--eval-per-side", type=int, default=4); p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--seen-per-side", type=int, default=2, help="diagnostic rollouts on the training half (0: none)")
+    p.add_argument("--dataset-dir", default=None, help="reuse/generate the position dataset here (default: data/datasets/positions_<preset>_<px>px_g<grid>)")
     p.add_argument("--models", nargs="+", default=["para", "act"], choices=["para", "act", "global"])
     p.add_argument("--out-dir", default="data/runs/left_right"); p.add_argument("--figures-dir", default="figures/left_right")
     p.add_argument("--override", action="append", default=[], help="section.key=value, repeatable")
     a = p.parse_args(argv)
     r = run_left_right(a.preset, a.override, a.demo_grid, a.eval_per_side, a.seeds, a.models, a.out_dir, a.figures_dir,
-                       seen_per_side=a.seen_per_side)
+                       a.dataset_dir, seen_per_side=a.seen_per_side)
     print(r["table"].to_string(index=False)); print(f"wall time {r['seconds'] / 60:.1f} min; figures in {a.figures_dir}")
 
 # %% ../nbs/20_left_right.ipynb 14
