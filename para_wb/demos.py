@@ -10,7 +10,8 @@ import numpy as np
 from .camera import Camera, Viewpoint, default_viewpoint, look_at_point, orbit_viewpoints, world_to_pixel
 from .config import Config, ConfigError, load_config, list_presets, validate_config
 from .dataset import (DATASET_FILE, PARTS_DIR, STATS_FILE, DemoRecord, DatasetError, compute_stats,
-                             existing_parts, list_demos, load_demo, pack_dataset, part_path, save_stats, write_demo_part)
+                             existing_parts, list_demos, load_demo, pack_dataset, part_path, save_stats, validate_dataset,
+                             write_demo_part)
 from .expert import bowl_grid, run_expert
 from .files import load_json, save_json
 from .scene import BowlPlateScene
@@ -78,7 +79,7 @@ def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene
     _claim_dir(out_dir, kind, cfg)
     done = set(existing_parts(parts, cfg))
     n_ok = sum(_part_success(part_path(parts, k)) for k in done if k < len(jobs))
-    own = scene is None
+    own, recorded = scene is None, 0
     if not own and scene.cfg.scene != cfg.scene:
         raise ValueError(f"the scene passed in was built with {scene.cfg.scene}, but cfg.scene is {cfg.scene}")
     try:
@@ -89,14 +90,22 @@ def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene
             if scene is None: scene = BowlPlateScene(cfg)
             rec = record_expert_demo(scene, **job)
             write_demo_part(rec, part_path(parts, k), cfg)
-            n_ok += rec.success
+            n_ok += rec.success; recorded += 1
             bar.set_postfix(success=n_ok, refresh=False); bar.update(1)
         bar.close()
     finally:
         if own and scene is not None: scene.close()
-    path = pack_dataset(parts, out_dir / DATASET_FILE, cfg, expect_n=len(jobs))
+    path = out_dir / DATASET_FILE
+    if recorded == 0 and (out_dir / STATS_FILE).exists() and _packed_ok(path, cfg, len(jobs)):
+        return path                      # nothing new: keep the packed file (its timestamp identifies the data)
+    path = pack_dataset(parts, path, cfg, expect_n=len(jobs))
     save_stats(compute_stats(path), out_dir / STATS_FILE)
     return path
+
+def _packed_ok(path: Path, cfg: Config, n: int) -> bool:
+    "An existing packed dataset with the expected config and number of demos."
+    try: return path.exists() and validate_dataset(path, expect_config=cfg)["n_demos"] == n
+    except DatasetError: return False
 
 # %% ../nbs/05_demos.ipynb 12
 def generate_position_grid(cfg: Config, out_dir, n: int | None = None, scene: BowlPlateScene | None = None,

@@ -142,7 +142,8 @@ def _resume_diff(saved: dict, cfg: Config) -> list[str]:
     return [d for d in config_diff(saved, cfg, sections=None) if d.split(":")[0] not in RESUMABLE_KEYS]
 
 def _stats_key(s: DatasetStats) -> dict:
-    d = s.to_dict(); d["source"] = {k: v for k, v in d["source"].items() if k != "path"}
+    "What identifies the data behind stats: the numbers, not where or when they were computed."
+    d = s.to_dict(); d["source"] = {k: v for k, v in d["source"].items() if k not in ("path", "created")}
     return d
 
 class _CSVLog:
