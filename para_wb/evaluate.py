@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_evaluate.ipynb 2
 from __future__ import annotations
-import csv, io, math, time
+import csv, io, json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -19,7 +19,7 @@ from .expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_
 __all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'TABLE_COLUMNS', 'Observation', 'Prediction', 'PolicyOutputError',
            'validate_prediction', 'RolloutResult', 'teleport_servo_rollout', 'ExpertOraclePolicy', 'WrongPolicy',
            'wilson_interval', 'summarize', 'success_table', 'table_markdown', 'evaluate_policy', 'save_results',
-           'success_map', 'plot_success_map']
+           'load_results', 'success_map', 'plot_success_map']
 
 # %% ../nbs/07_evaluate.ipynb 4
 @dataclass
@@ -229,6 +229,19 @@ def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name
     atomic_write_text(out / "eval.csv", buf.getvalue())
     return dict(json=out / "eval.json", csv=out / "eval.csv")
 
+def load_results(path) -> list:
+    "Rollouts saved by `save_results` (an `eval.json` or its folder) back as `RolloutResult`s (frames are not saved)."
+    path = Path(path); path = path / "eval.json" if path.is_dir() else path
+    if not path.exists(): raise FileNotFoundError(f"{path}: no saved evaluation here (save_results writes eval.json)")
+    out = []
+    for r in json.loads(path.read_text())["rollouts"]:
+        eef = np.asarray(r.get("eef", np.zeros((0, 3))), float).reshape(-1, 3)
+        out.append(RolloutResult((r["bowl_x"], r["bowl_y"]), r["outcome"], r["placed"], r["lifted"], r["n_steps"],
+                                 r["n_predictions"], r["wall_s"], np.asarray(r["final_bowl"]), np.asarray(r["final_plate"]),
+                                 eef, np.asarray(r.get("gripper", []), float), r.get("ik_failures", 0), r.get("n_clamped", 0),
+                                 r.get("distractor_seed")))
+    return out
+
 # %% ../nbs/07_evaluate.ipynb 16
 def success_map(results: list, cfg: Config | None = None):
     "(xs, ys, grid): sorted distinct bowl x and y, and the success fraction at each (x, y) (NaN where no rollout)."
@@ -242,7 +255,8 @@ def success_map(results: list, cfg: Config | None = None):
         return xs, ys, np.where(tot > 0, ok / np.maximum(tot, 1), np.nan)
 
 def plot_success_map(ax, results: list, cfg: Config, title: str | None = None):
-    "Green ○ = PLACE, red × = failure, over the bowl area (world y horizontal, x vertical as in the image); plate drawn."
+    """Green ○ = PLACE, red × = failure, over the bowl area (world y horizontal, x vertical as in the image); plate drawn.
+    With several rollouts at a position (seeds, episodes) each position is one dot coloured by its PLACE fraction, labelled k/n."""
     import matplotlib.patches as mpatches
     s = cfg.scene
     x0, x1 = s.bowl_x_range; y0, y1 = s.bowl_y_range
@@ -250,8 +264,16 @@ def plot_success_map(ax, results: list, cfg: Config, title: str | None = None):
     ax.add_patch(mpatches.Circle((s.plate_xy[1], s.plate_xy[0]), 0.09, fc="0.85", ec="0.3", label="plate"))
     ok = np.array([r.success for r in results], bool)
     xy = np.array([r.bowl_xy for r in results], float).reshape(-1, 2)
-    ax.scatter(xy[ok, 1], xy[ok, 0], c="tab:green", marker="o", s=30, label="PLACE")
-    ax.scatter(xy[~ok, 1], xy[~ok, 0], c="tab:red", marker="x", s=30, label="fail")
+    pos, inv, cnt = np.unique(xy.round(6), axis=0, return_inverse=True, return_counts=True)
+    if len(cnt) and cnt.max() > 1:      # several rollouts per position (seeds, episodes): colour = success fraction
+        k = np.bincount(inv.ravel(), weights=ok.astype(float), minlength=len(pos))
+        sc = ax.scatter(pos[:, 1], pos[:, 0], c=k / cnt, cmap="RdYlGn", vmin=0, vmax=1, s=90, ec="0.3")
+        for (px, py), kk, n in zip(pos, k, cnt):
+            ax.annotate(f"{int(kk)}/{n}", (py, px), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=6)
+        ax.figure.colorbar(sc, ax=ax, fraction=0.03, label="PLACE fraction")
+    else:
+        ax.scatter(xy[ok, 1], xy[ok, 0], c="tab:green", marker="o", s=30, label="PLACE")
+        ax.scatter(xy[~ok, 1], xy[~ok, 0], c="tab:red", marker="x", s=30, label="fail")
     ax.set_xlim(min(y0, s.plate_xy[1]) - 0.12, max(y1, s.plate_xy[1]) + 0.12)
     ax.set_ylim(max(x1, s.plate_xy[0]) + 0.12, min(x0, s.plate_xy[0]) - 0.12)   # x grows downwards in the image
     ax.set_aspect("equal"); ax.set_xlabel("world y (m)"); ax.set_ylabel("world x (m)")

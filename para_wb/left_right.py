@@ -134,7 +134,7 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     ax.legend(fontsize=7, loc="lower left"); ax.set_title("Left → Right: train/test bowl positions")
     _savefig(fig, figures_dir / "positions.png"); plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(per_model), figsize=(4.5 * len(per_model), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(per_model), figsize=(5.5 * len(per_model), 4), squeeze=False, layout="constrained")
     for a, (kind, res) in zip(axes[0], per_model.items()):
         s = summaries[kind.upper()]
         plot_success_map(a, res, base, title=f"{kind.upper()}: {s['PLACE']}/{s['n']} PLACE")
