@@ -12,7 +12,7 @@ import yaml
 # %% auto 0
 __all__ = ['PRESETS_DIR', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig', 'ModelConfig',
            'TrainConfig', 'Config', 'ConfigError', 'from_dict', 'validate_config', 'list_presets', 'parse_overrides',
-           'load_config', 'config_from_json']
+           'as_override_list', 'load_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb 4
 @dataclass
@@ -194,13 +194,24 @@ def _set_dotted(d: dict, key: str, value):
     d[parts[-1]] = value
 
 def parse_overrides(overrides) -> dict:
-    "Turn ['scene.image_size=64', ...] into a nested dict."
+    "Turn ['scene.image_size=64', ...] (or {'scene.image_size': 64, ...}) into a nested dict."
     out = {}
+    if isinstance(overrides, dict):          # already parsed values, e.g. from a papermill parameter
+        for k, v in overrides.items(): _set_dotted(out, str(k).strip(), v)
+        return out
+    if isinstance(overrides, str): overrides = [overrides]
     for o in overrides or []:
         if "=" not in o: raise ConfigError(f"override {o!r} must look like section.key=value, e.g. scene.image_size=64")
         k, v = o.split("=", 1)
         _set_dotted(out, k.strip(), yaml.safe_load(v))
     return out
+
+def as_override_list(overrides) -> list:
+    "Overrides as a list of 'key=value' strings, from a list, one string, or a {'key': value} dict (values as YAML)."
+    if not overrides: return []
+    if isinstance(overrides, str): return [overrides]
+    if isinstance(overrides, dict): return [f"{k}={json.dumps(v)}" for k, v in overrides.items()]
+    return [str(o) for o in overrides]
 
 def _merge(a: dict, b: dict) -> dict:
     out = dict(a)

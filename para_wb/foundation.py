@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, time
 from pathlib import Path
 import numpy as np
-from .config import load_config
+from .config import as_override_list, load_config
 from .files import save_json, atomic_path, atomic_write_text
 from .scene import BowlPlateScene
 from .expert import bowl_grid
@@ -30,7 +30,7 @@ def run_foundation(preset="cpu", demo_grid=4, eval_grid=4, wrong_rollouts=4, out
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     t0 = time.time()
-    cfg = load_config(preset, list(overrides or []) + [f"demos.grid={demo_grid}"])
+    cfg = load_config(preset, as_override_list(overrides) + [f"demos.grid={demo_grid}"])
     out_dir, figures_dir = Path(out_dir), Path(figures_dir)
     ds_path = Path(generate_position_grid(cfg, out_dir / "dataset", n=demo_grid, progress=progress))
     validate_dataset(ds_path, expect_config=cfg)

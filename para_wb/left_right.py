@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, time
 from pathlib import Path
 import numpy as np
-from .config import Config, load_config
+from .config import Config, as_override_list, load_config
 from .files import save_json, atomic_path, atomic_write_text
 from .expert import bowl_grid
 
@@ -76,9 +76,10 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     from para_wb.policy import LearnedPolicy, open_loop_errors
     from para_wb.dataset import list_demos
     t0 = time.time()
+    overrides = as_override_list(overrides)
     base = load_config(preset, overrides)
     demo_grid = demo_grid or base.demos.grid
-    base = load_config(preset, list(overrides or []) + [f"demos.grid={demo_grid}"])
+    base = load_config(preset, as_override_list(overrides) + [f"demos.grid={demo_grid}"])
     out_dir, figures_dir = Path(out_dir), Path(figures_dir)
     dataset_dir = Path(dataset_dir) if dataset_dir else Path("data/datasets") / f"positions_{base.name}_{base.scene.image_size}px_g{demo_grid}"
     ds = Path(generate_position_grid(base, dataset_dir, progress=progress))
@@ -94,7 +95,7 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     per_model, seen_model, open_loop, timings = {}, {}, {}, {}
     for kind in models:
         for seed in seeds:
-            cfg = load_config(preset, list(overrides or []) + [f"demos.grid={demo_grid}", f"model.kind={kind}",
+            cfg = load_config(preset, as_override_list(overrides) + [f"demos.grid={demo_grid}", f"model.kind={kind}",
                                                                f"train.seed={seed}", f"seed={seed}"])
             run = out_dir / f"{kind}-seed{seed}"
             t = time.time()
