@@ -196,11 +196,7 @@ def _set_dotted(d: dict, key: str, value):
 def parse_overrides(overrides) -> dict:
     "Turn ['scene.image_size=64', ...] (or {'scene.image_size': 64, ...}) into a nested dict."
     out = {}
-    if isinstance(overrides, dict):          # already parsed values, e.g. from a papermill parameter
-        for k, v in overrides.items(): _set_dotted(out, str(k).strip(), v)
-        return out
-    if isinstance(overrides, str): overrides = [overrides]
-    for o in overrides or []:
+    for o in as_override_list(overrides):
         if "=" not in o: raise ConfigError(f"override {o!r} must look like section.key=value, e.g. scene.image_size=64")
         k, v = o.split("=", 1)
         _set_dotted(out, k.strip(), yaml.safe_load(v))

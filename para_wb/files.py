@@ -8,7 +8,7 @@ import contextlib, json, os, tempfile
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'save_json', 'load_json']
+__all__ = ['atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'save_json', 'load_json', 'save_figure']
 
 # %% ../nbs/00_files.ipynb 4
 @contextlib.contextmanager
@@ -54,3 +54,12 @@ def load_json(path):
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist")
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); delete it and rerun the step that writes it") from None
+
+def save_figure(fig, dest, dpi: int = 120, close: bool = True) -> Path:
+    "Save a matplotlib figure atomically (format from the suffix, tight bounding box); close it unless `close=False`."
+    dest = Path(dest)
+    with atomic_path(dest) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=dest.suffix[1:])
+    if close:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    return dest

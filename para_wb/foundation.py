@@ -8,7 +8,7 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np
 from .config import as_override_list, load_config
-from .files import save_json, atomic_path, atomic_write_text
+from .files import save_json, save_figure, atomic_write_text
 from .scene import BowlPlateScene
 from .expert import bowl_grid
 from .dataset import validate_dataset, dataset_info
@@ -19,11 +19,6 @@ from .evaluate import ExpertOraclePolicy, WrongPolicy, evaluate_policy, success_
 __all__ = ['run_foundation', 'main']
 
 # %% ../nbs/08_foundation_run.ipynb 5
-def _savefig(fig, path):
-    path = Path(path)
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format=path.suffix[1:])
-    return path
-
 def run_foundation(preset="cpu", demo_grid=4, eval_grid=4, wrong_rollouts=4, out_dir="data/runs/foundation",
                    figures_dir="figures/foundation", overrides=None, progress=True) -> dict:
     "Generate demos, evaluate oracle + wrong policy, write the table and figures. Returns the summaries."
@@ -51,11 +46,11 @@ def run_foundation(preset="cpu", demo_grid=4, eval_grid=4, wrong_rollouts=4, out
     # figures: demo frames with the projected trajectory, and the oracle's per-position success map
     n_demos = info["n_demos"]
     fig = plot_demo_frames(ds_path, sorted({0, n_demos // 2, n_demos - 1}))
-    _savefig(fig, figures_dir / "demo_frames.png"); plt.close(fig)
+    save_figure(fig, figures_dir / "demo_frames.png")
     fig, ax = plt.subplots(1, 2, figsize=(9, 4))
     for a, name in zip(ax, summaries):
         plot_success_map(a, results_by[name], cfg); a.set_title(f"{name}: {summaries[name]['PLACE']}/{summaries[name]['n']}")
-    _savefig(fig, figures_dir / "success_maps.png"); plt.close(fig)
+    save_figure(fig, figures_dir / "success_maps.png")
 
     md = ["# Foundation run: scripted-expert oracle through the teleport-servo evaluator", "",
           f"preset `{cfg.name}`, image {cfg.scene.image_size} px, seed {cfg.seed}; dataset: {n_demos} demos "

@@ -8,7 +8,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 from .config import Config, as_override_list, load_config
-from .files import save_json, atomic_path, atomic_write_text
+from .files import save_json, save_figure, atomic_write_text
 from .expert import bowl_grid
 
 # %% auto 0
@@ -55,11 +55,6 @@ def diagnostics_markdown(seen_model: dict, open_loop: dict) -> str:
               "3rd step of every successful demo, averaged over seeds."]
     return "\n".join(lines)
 
-def _savefig(fig, path):
-    path = Path(path)
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format=path.suffix[1:])
-    return path
-
 def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4, seeds=(0,), models=("para", "act"),
                    out_dir="data/runs/left_right", figures_dir="figures/left_right", dataset_dir=None, progress=True,
                    seen_per_side=2) -> dict:
@@ -79,12 +74,11 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     overrides = as_override_list(overrides)
     base = load_config(preset, overrides)
     demo_grid = demo_grid or base.demos.grid
-    base = load_config(preset, as_override_list(overrides) + [f"demos.grid={demo_grid}"])
+    base = load_config(preset, overrides + [f"demos.grid={demo_grid}"])
     out_dir, figures_dir = Path(out_dir), Path(figures_dir)
     dataset_dir = Path(dataset_dir) if dataset_dir else Path("data/datasets") / f"positions_{base.name}_{base.scene.image_size}px_g{demo_grid}"
     ds = Path(generate_position_grid(base, dataset_dir, progress=progress))
     metas = list_demos(ds)
-    n_train = sum(is_left(m) and m["success"] for m in metas)
     t_data = time.time() - t0
 
     test_xy = right_half_positions(base, eval_per_side)
@@ -92,10 +86,11 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     seen_xy = left_half_positions(base, seen_per_side) if seen_per_side else np.zeros((0, 2))
     train_ids = [i for i, m in enumerate(metas) if is_left(m) and m["success"]]
     test_ids = [i for i, m in enumerate(metas) if not is_left(m) and m["success"]]
+    n_train = len(train_ids)
     per_model, seen_model, open_loop, timings = {}, {}, {}, {}
     for kind in models:
         for seed in seeds:
-            cfg = load_config(preset, as_override_list(overrides) + [f"demos.grid={demo_grid}", f"model.kind={kind}",
+            cfg = load_config(preset, overrides + [f"demos.grid={demo_grid}", f"model.kind={kind}",
                                                                f"train.seed={seed}", f"seed={seed}"])
             run = out_dir / f"{kind}-seed{seed}"
             t = time.time()
@@ -121,6 +116,7 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     summaries = {kind.upper(): summarize(res) for kind, res in per_model.items()}
     table = success_table(summaries)
     table["paper"] = [PAPER_RESULT.get(k.lower(), float("nan")) for k in summaries]
+    train_half = {kind.upper(): summarize(res) for kind, res in seen_model.items()}
     diag = diagnostics_markdown(seen_model, open_loop) if (seen_model or open_loop) else ""
     seconds = time.time() - t0
 
@@ -133,17 +129,17 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     ax.scatter([base.scene.plate_xy[1]], [base.scene.plate_xy[0]], c="0.6", s=300, label="plate")
     ax.invert_yaxis(); ax.set_aspect("equal"); ax.set_xlabel("world y (m) — image horizontal"); ax.set_ylabel("world x (m)")
     ax.legend(fontsize=7, loc="lower left"); ax.set_title("Left → Right: train/test bowl positions")
-    _savefig(fig, figures_dir / "positions.png"); plt.close(fig)
+    save_figure(fig, figures_dir / "positions.png")
 
     fig, axes = plt.subplots(1, len(per_model), figsize=(5.5 * len(per_model), 4), squeeze=False, layout="constrained")
     for a, (kind, res) in zip(axes[0], per_model.items()):
         s = summaries[kind.upper()]
         plot_success_map(a, res, base, title=f"{kind.upper()}: {s['PLACE']}/{s['n']} PLACE")
-    _savefig(fig, figures_dir / "success_maps.png"); plt.close(fig)
+    save_figure(fig, figures_dir / "success_maps.png")
 
     para_runs = [out_dir / f"para-seed{s}" for s in seeds if "para" in models]
     if para_runs and any((para_runs[0] / "snapshots").glob("*.npz")):
-        fig = plot_heatmap_snapshots(para_runs[0]); _savefig(fig, figures_dir / "heatmaps_early_vs_late.png"); plt.close(fig)
+        save_figure(plot_heatmap_snapshots(para_runs[0]), figures_dir / "heatmaps_early_vs_late.png")
 
     fig, axes = plt.subplots(len(per_model), 4, figsize=(10, 2.6 * len(per_model)), squeeze=False)
     for r, (kind, res) in enumerate(per_model.items()):
@@ -153,7 +149,7 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
         for c in range(4):
             a = axes[r, c]; a.axis("off")
             if len(frames): a.imshow(frames[pick[c]]); a.set_title(f"{kind.upper()} {ro.outcome} frame {pick[c]}", fontsize=7)
-    _savefig(fig, figures_dir / "rollout_frames.png"); plt.close(fig)
+    save_figure(fig, figures_dir / "rollout_frames.png")
 
     md = ["# Left → Right position extrapolation: PARA vs ACT", "",
           f"preset `{base.name}` ({base.scene.image_size} px, backbone `{base.model.backbone}` from scratch, {base.train.steps} steps, "
@@ -169,10 +165,8 @@ def run_left_right(preset="cpu", overrides=None, demo_grid=None, eval_per_side=4
     atomic_write_text(figures_dir / "results.md", "\n".join(md) + "\n")
     save_json(out_dir / "left_right.json", dict(config=base.to_dict(), summaries=summaries, timings=timings, seconds=seconds,
                                                  n_train_demos=n_train, test_positions=test_xy, dataset=str(ds),
-                                                 train_half=({k.upper(): summarize(v) for k, v in seen_model.items()}),
-                                                 open_loop=open_loop))
-    return dict(summaries=summaries, table=table, seconds=seconds, timings=timings, open_loop=open_loop,
-                train_half={k.upper(): summarize(v) for k, v in seen_model.items()})
+                                                 train_half=train_half, open_loop=open_loop))
+    return dict(summaries=summaries, table=table, seconds=seconds, timings=timings, open_loop=open_loop, train_half=train_half)
 
 # %% ../nbs/20_left_right.ipynb 13
 def main(argv=None):
