@@ -22,10 +22,10 @@ if ROOT not in sys.path: sys.path.insert(0, ROOT)
 import numpy as np
 import torch
 from para_wb.config import load_config
-from para_wb.dataset import DatasetStats
+from para_wb.dataset.stats import DatasetStats
 from para_wb.camera import libero_agentview
-from para_wb.backbones import make_backbone
-from para_wb.para import make_model
+from para_wb.policies.backbones import make_backbone
+from para_wb.policies.factory import make_model
 from para_wb.files import save_json
 
 def fake_stats() -> DatasetStats:
@@ -105,7 +105,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=3, help="training steps per variant per round")
     ap.add_argument("--alternatives", action="store_true", help="also time cheaper backbone/resolution candidates")
-    ap.add_argument("--set", nargs="*", default=[], help="config overrides, e.g. model.hidden_dim=32")
+    ap.add_argument("--set", nargs="*", default=[], help="config overrides, e.g. policy.para.hidden_dim=32")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -116,11 +116,11 @@ def main(argv=None):
                machine=dict(platform=platform.platform(), processor=platform.processor(), cpu_count=os.cpu_count(),
                             loadavg_start=os.getloadavg(), torch=torch.__version__, threads=torch.get_num_threads()),
                preset=a.preset, overrides=a.set, batch_size=B, rounds=a.rounds, steps_per_round=a.steps,
-               model=cfg.model.__dict__, image_size=cfg.scene.image_size, horizon=cfg.dataset.horizon,
+               model=cfg.model.__dict__, policy=cfg.policy, image_size=cfg.scene.image_size, horizon=cfg.dataset.horizon,
                height_bins=cfg.dataset.height_bins)
     res = bench_config(cfg, B, a.rounds, a.steps)
     out["results"] = res
-    print(f"{a.preset}: {cfg.model.backbone} {cfg.scene.image_size}px stride {cfg.model.feature_stride} B={B} S={cfg.model.pred_size} "
+    print(f"{a.preset}: {cfg.model.backbone} {cfg.scene.image_size}px stride {cfg.model.feature_stride} B={B} S={cfg.policy_options('para').get('pred_size')} "
           f"T={cfg.dataset.horizon} threads={a.threads}")
     for k, r in res.items():
         print(f"  {k:9s} {r['img_per_s']:8.1f} img/s  {r['step_s_median'] * 1000:7.1f} ms/step  "

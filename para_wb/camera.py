@@ -11,9 +11,9 @@ import numpy as np
 # %% auto 0
 __all__ = ['LIBERO_AGENTVIEW_POS', 'LIBERO_AGENTVIEW_QUAT', 'SPLITS', 'intrinsics', 'quat_to_xmat', 'xmat_to_quat',
            'look_at_xmat', 'Camera', 'libero_agentview', 'world_to_camera', 'world_to_pixel', 'world_to_pixel_depth',
-           'project_points_in_image', 'pixel_to_ray', 'pixel_and_height_to_world', 'camera_from_mujoco',
-           'set_mujoco_camera', 'look_at_point', 'Viewpoint', 'default_viewpoint', 'orbit_camera', 'orbit_viewpoints',
-           'is_left', 'split_viewpoints', 'red_centroid', 'render_centroids', 'render_check']
+           'project_points_in_image', 'pixel_to_ray', 'pixel_and_height_to_world', 'framed_camera',
+           'camera_from_mujoco', 'set_mujoco_camera', 'look_at_point', 'Viewpoint', 'default_viewpoint', 'orbit_camera',
+           'orbit_viewpoints', 'is_left', 'split_viewpoints', 'red_centroid', 'render_centroids', 'render_check']
 
 # %% ../nbs/02_camera.ipynb 4
 def intrinsics(fovy_deg: float, width: int, height: int) -> np.ndarray:
@@ -209,6 +209,15 @@ def pixel_and_height_to_world(cam: Camera, uv, z, min_cos: float = 1e-6) -> np.n
     return X[0] if single else X
 
 # %% ../nbs/02_camera.ipynb 28
+def framed_camera(lookat, elevation_deg: float, azimuth_deg: float, distance: float, fovy_deg: float,
+                  width: int = 128, height: int = 128) -> Camera:
+    "A camera `distance` m from `lookat`, `elevation_deg` above the horizontal, at azimuth `azimuth_deg` (0 = from +x)."
+    el, az = math.radians(elevation_deg), math.radians(azimuth_deg)
+    eye = np.asarray(lookat, float) + distance * np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
+    up = (0.0, 0.0, 1.0) if elevation_deg < 89.0 else (-math.cos(az), -math.sin(az), 0.0)
+    return Camera(width, height, fovy_deg, eye, look_at_xmat(eye, lookat, up=up))
+
+# %% ../nbs/02_camera.ipynb 31
 def _cam_id(model, name: str) -> int:
     import mujoco
     i = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, name)
@@ -238,12 +247,12 @@ def set_mujoco_camera(model, name: str, cam_or_pose, xmat=None, set_fovy: bool =
     model.cam_pos[i] = np.asarray(pos, float)
     model.cam_quat[i] = xmat_to_quat(xmat)
 
-# %% ../nbs/02_camera.ipynb 30
+# %% ../nbs/02_camera.ipynb 33
 def look_at_point(cam: Camera, z_plane: float = 0.90) -> np.ndarray:
     "Where the optical axis (the ray through (W/2, H/2)) meets the plane z = `z_plane`."
     return pixel_and_height_to_world(cam, (cam.width / 2, cam.height / 2), z_plane)
 
-# %% ../nbs/02_camera.ipynb 33
+# %% ../nbs/02_camera.ipynb 36
 @dataclass(eq=False)
 class Viewpoint:
     "One camera pose of the viewpoint grid: polar angle from the default axis, azimuth, camera, grid index (−1 = default)."
@@ -284,7 +293,7 @@ def orbit_viewpoints(default_cam: Camera, center, n_theta: int = 8, n_phi: int =
             out.append(Viewpoint(th, ph, orbit_camera(default_cam, center, th, ph), i * n_phi + j))
     return out
 
-# %% ../nbs/02_camera.ipynb 35
+# %% ../nbs/02_camera.ipynb 38
 SPLITS = ("left_right", "inner_outer")
 
 def is_left(vp: Viewpoint, tol: float = 1e-9) -> bool:
@@ -303,7 +312,7 @@ def split_viewpoints(viewpoints: list[Viewpoint], how: str = "left_right", theta
         return [v for v, k in zip(viewpoints, inner) if k], [v for v, k in zip(viewpoints, inner) if not k]
     raise ValueError(f"split_viewpoints: unknown how={how!r}; use one of {SPLITS}")
 
-# %% ../nbs/02_camera.ipynb 41
+# %% ../nbs/02_camera.ipynb 44
 _TEST_XML = """<mujoco><visual><global offwidth="640" offheight="640"/></visual>
 <asset><material name="red" rgba="1 0 0 1" emission="1" specular="0"/></asset>
 <worldbody><light pos="0 0 4" dir="0 0 -1"/>

@@ -26,6 +26,14 @@ class SceneConfig:
     bowl_y_range: tuple = (-0.30, 0.30)     # bowl grid extent along y (60 cm, image horizontal)
     n_distractors: int = 4                  # extra objects in the "distractors" variant
     physics_substeps: int = 25              # MuJoCo steps per servo step (500 Hz physics -> 20 Hz control)
+    # Camera framing. camera_distance = 0 keeps LIBERO's agent-view pose and fov; > 0 places the policy camera at
+    # `camera_distance` from `camera_lookat`, seen from `camera_elevation_deg` above the table and `camera_azimuth_deg`
+    # around z (0 = from +x, LIBERO's side), with vertical field of view `camera_fovy_deg`. Intrinsics follow from the fov.
+    camera_lookat: tuple = (0.0, 0.0, 0.0)  # world point the framed camera looks at (m)
+    camera_elevation_deg: float = 40.0
+    camera_azimuth_deg: float = 0.0
+    camera_distance: float = 0.0            # m; 0 = LIBERO's agent view as the simulator builds it
+    camera_fovy_deg: float = 45.0
 
 @dataclass
 class ViewpointConfig:
@@ -57,21 +65,17 @@ class EvalConfig:
     "Teleport-servo closed-loop evaluation."
     max_steps: int = 600                    # servo steps per rollout (each executes one waypoint)
     execute_per_prediction: int = 4         # waypoints executed before re-rendering and re-predicting
+    release_steps: int = 12                 # after PLACE, waypoints more to see whether the policy lets go ("released")
     episodes_per_position: int = 1
     seed: int = 0
 
 @dataclass
 class ModelConfig:
-    "The policy network: PARA (pixel-aligned heads) or a global-regression baseline on the same backbone."
-    kind: str = "para"                      # "para", "act" (global token -> MLP) or "global" (avg-pool + MLP)
+    "Which policy, and the image backbone every policy shares. Policy-specific options live in `Config.policy[kind]`."
+    kind: str = "para"                      # a registered policy: see para_wb.policies.factory.POLICY_KINDS
     backbone: str = "resnet18"              # any timm model name (ViTs and ConvNets)
     pretrained_path: str = ""               # local weights file for the backbone; "" = train from scratch
     feature_stride: int = 16                # patch size / output stride of the backbone feature map used
-    pred_size: int = 32                     # S: prediction grid is S x S over the image
-    hidden_dim: int = 128                   # channels of the conv stack / MLP width
-    conv_layers: int = 3                    # Conv3x3 + GELU layers after upsampling
-    decode: str = "argmax"                  # PARA decoding: "argmax" (paper) or "refine" (sub-cell mean around the argmax)
-    volume_target: str = "onehot"           # PARA volume loss target: "onehot" (paper) or "bilinear" (sub-cell, pairs with refine)
     freeze_backbone: bool = False
 
 @dataclass
@@ -106,6 +110,13 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    # One options block per policy kind, e.g. {"para": {"pred_size": 32}, "act": {"pool": "spatial_softmax"}}.
+    # Each block is parsed and validated by that policy's own config class (para_wb.policies.*), where it is declared.
+    policy: dict = field(default_factory=dict)
+
+    def policy_options(self, kind: str | None = None) -> dict:
+        "The options block of policy `kind` (default: `model.kind`); {} when the preset sets none."
+        return dict(self.policy.get(kind or self.model.kind) or {})
 
     def to_dict(self) -> dict: return asdict(self)
     def to_json(self) -> str: return json.dumps(self.to_dict(), sort_keys=True)
@@ -168,14 +179,17 @@ def validate_config(cfg: Config) -> Config:
         need(getattr(cfg.dataset, k) >= 2, f"dataset.{k}={getattr(cfg.dataset, k)}: need at least 2 bins")
     need(0 < cfg.viewpoints.theta_max_deg < 90, f"viewpoints.theta_max_deg={cfg.viewpoints.theta_max_deg}: use 0 < theta < 90")
     mo, tr = cfg.model, cfg.train
-    need(mo.kind in ("para", "act", "global"), f"model.kind={mo.kind!r}: use 'para', 'act' or 'global'")
-    need(mo.decode in ("argmax", "refine"), f"model.decode={mo.decode!r}: use 'argmax' or 'refine'")
-    need(mo.volume_target in ("onehot", "bilinear"), f"model.volume_target={mo.volume_target!r}: use 'onehot' or 'bilinear'")
-    need(mo.pred_size >= 4, f"model.pred_size={mo.pred_size}: use at least 4")
-    need(mo.feature_stride >= 1 and mo.hidden_dim >= 1 and mo.conv_layers >= 0, "model.feature_stride/hidden_dim must be >= 1, conv_layers >= 0")
+    need(isinstance(mo.kind, str) and mo.kind.isidentifier(), f"model.kind={mo.kind!r}: use a policy name such as 'para' or 'act'")
+    need(mo.feature_stride >= 1, f"model.feature_stride={mo.feature_stride}: must be >= 1")
+    need(isinstance(cfg.policy, dict) and all(isinstance(v, dict) for v in cfg.policy.values()),
+         f"policy must map policy kinds to option blocks, e.g. {{para: {{pred_size: 32}}}}; got {cfg.policy!r}")
+    need(s.camera_distance >= 0 and 1 <= s.camera_fovy_deg <= 170 and -10 < s.camera_elevation_deg <= 90,
+         f"scene.camera_distance={s.camera_distance}, camera_fovy_deg={s.camera_fovy_deg}, camera_elevation_deg="
+         f"{s.camera_elevation_deg}: need distance >= 0 (0 = LIBERO's agent view), fov in [1, 170], elevation in (-10, 90]")
     need(tr.steps >= 0 and tr.batch_size >= 1, f"train.steps={tr.steps}, train.batch_size={tr.batch_size}: need steps >= 0, batch_size >= 1")
     need(tr.lr > 0 and tr.backbone_lr >= 0, f"train.lr={tr.lr}, train.backbone_lr={tr.backbone_lr}: learning rates must be positive")
     need(tr.device in ("auto", "cpu", "cuda"), f"train.device={tr.device!r}: use 'auto', 'cpu' or 'cuda'")
+    need(cfg.eval.release_steps >= 0, f"eval.release_steps={cfg.eval.release_steps}: must be >= 0")
     need(1 <= cfg.eval.execute_per_prediction <= cfg.dataset.horizon,
          f"eval.execute_per_prediction={cfg.eval.execute_per_prediction}: must be between 1 and dataset.horizon={cfg.dataset.horizon}")
     return cfg

@@ -9,16 +9,15 @@ from pathlib import Path
 import numpy as np
 from .camera import Camera, Viewpoint, default_viewpoint, look_at_point, orbit_viewpoints, world_to_pixel
 from .config import Config, ConfigError, load_config, list_presets, validate_config
-from .dataset import (DATASET_FILE, PARTS_DIR, STATS_FILE, DemoRecord, DatasetError, compute_stats,
-                             existing_parts, list_demos, load_demo, pack_dataset, part_path, save_stats, validate_dataset,
-                             write_demo_part)
+from .dataset.storage import DATASET_FILE, PARTS_DIR, STATS_FILE, DemoRecord, DatasetError, existing_parts, list_demos, load_demo, pack_dataset, part_path, validate_dataset, write_demo_part
+from .dataset.stats import compute_stats, save_stats
 from .expert import bowl_grid, run_expert
 from .files import load_json, save_json
 from .scene import BowlPlateScene
 
 # %% auto 0
 __all__ = ['GENERATION_FILE', 'KINDS', 'record_expert_demo', 'only_successful', 'generate_position_grid', 'dataset_viewpoints',
-           'generate_viewpoint_grid', 'generate_distractor_scenes', 'plot_demo_frames', 'save_demo_figure', 'main']
+           'generate_viewpoint_grid', 'generate_distractor_scenes', 'main']
 
 # %% ../nbs/05_demos.ipynb 5
 def record_expert_demo(scene: BowlPlateScene, bowl_xy, viewpoint: Viewpoint | None = None, distractor_seed: int | None = None,
@@ -156,40 +155,7 @@ def generate_distractor_scenes(cfg: Config, out_dir, n: int, scene: BowlPlateSce
         jobs.append(dict(bowl_xy=xy, distractor_seed=ds, seed=ds))
     return _generate("distractors", cfg, out_dir, jobs, scene, progress)
 
-# %% ../nbs/05_demos.ipynb 27
-def plot_demo_frames(path, demo_indices=(0,), steps_per_demo: int = 4, size: float = 2.2):
-    "Frames of the given demos with the projected EEF trajectory (line) and the current EEF pixel (dot). Returns the Figure."
-    import matplotlib; import matplotlib.pyplot as plt
-    demo_indices = list(demo_indices)
-    if not demo_indices: raise ValueError("demo_indices is empty: pass at least one demo index")
-    if steps_per_demo < 1: raise ValueError(f"steps_per_demo must be >= 1, got {steps_per_demo}")
-    fig, axes = plt.subplots(len(demo_indices), steps_per_demo, figsize=(size * steps_per_demo, size * len(demo_indices)),
-                             squeeze=False)
-    for r, k in enumerate(demo_indices):
-        d = load_demo(path, k)
-        H, W = d.images.shape[1:3]
-        uv = world_to_pixel(d.camera, d.eef_pos)
-        for c, t in enumerate(np.linspace(0, d.n_steps - 1, steps_per_demo).round().astype(int)):
-            ax = axes[r, c]
-            ax.imshow(d.images[t], extent=(0, W, H, 0), interpolation="nearest")
-            ax.plot(uv[:t + 1, 0], uv[:t + 1, 1], "-", color="white", lw=0.8, alpha=0.5)
-            ax.plot(uv[t:, 0], uv[t:, 1], "-", color="cyan", lw=1.2)
-            ax.plot(uv[t, 0], uv[t, 1], "o", color="red", ms=4, mec="white", mew=0.6)
-            ax.set_xlim(0, W); ax.set_ylim(H, 0); ax.set_xticks([]); ax.set_yticks([])
-            ax.set_title(f"demo {k} t={t} g={d.gripper[t]:+.0f}", fontsize=7)
-            if c == 0: ax.set_ylabel(f"{d.outcome} θ={d.viewpoint[0]:.0f} φ={d.viewpoint[1]:.0f}", fontsize=7)
-    fig.tight_layout()
-    return fig
-
-def save_demo_figure(path, out_png, demo_indices=(0,), steps_per_demo: int = 4, dpi: int = 150) -> Path:
-    "`plot_demo_frames` written (atomically) as a PNG, e.g. to `figures/demo_frames.png`."
-    import io, matplotlib.pyplot as plt
-    from para_wb.files import atomic_write_bytes
-    fig = plot_demo_frames(path, demo_indices, steps_per_demo)
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi); plt.close(fig)
-    return atomic_write_bytes(out_png, buf.getvalue())
-
-# %% ../nbs/05_demos.ipynb 30
+# %% ../nbs/05_demos.ipynb 28
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.demos", description="Generate scripted-expert demo datasets (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -231,6 +197,6 @@ def main(argv=None) -> Path:
           f"({time.time() - t0:.0f} s this run)")
     return path
 
-# %% ../nbs/05_demos.ipynb 31
+# %% ../nbs/05_demos.ipynb 29
 #| eval: false
 if __name__ == "__main__": main()

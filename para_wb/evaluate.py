@@ -4,22 +4,23 @@
 
 # %% ../nbs/07_evaluate.ipynb 2
 from __future__ import annotations
-import csv, io, json, math, time
-from dataclasses import dataclass, field
+import csv, io, json, math, os, time
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from .camera import Camera
 from .config import Config, EvalConfig, load_config
 from .files import atomic_path, atomic_write_text, save_json
+from .stats import wilson_interval
 from .scene import BowlPlateScene, TABLE_Z
 from .expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_outcome,
                             servo_to_waypoint, bowl_grid)
 
 # %% auto 0
-__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'TABLE_COLUMNS', 'Observation', 'Prediction', 'PolicyOutputError',
-           'validate_prediction', 'RolloutResult', 'teleport_servo_rollout', 'ExpertOraclePolicy', 'WrongPolicy',
-           'wilson_interval', 'summarize', 'success_table', 'table_markdown', 'evaluate_policy', 'save_results',
-           'load_results', 'success_map', 'plot_success_map']
+__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction', 'PolicyOutputError',
+           'validate_prediction', 'Episode', 'episodes_at', 'RolloutResult', 'teleport_servo_rollout',
+           'ExpertOraclePolicy', 'ReplayPolicy', 'summarize', 'success_table', 'table_markdown', 'SamePolicy',
+           'evaluate_episodes', 'evaluate_policy', 'save_results', 'load_results', 'load_frames']
 
 # %% ../nbs/07_evaluate.ipynb 4
 @dataclass
@@ -71,10 +72,35 @@ def validate_prediction(pred, policy=None, clamp: bool = True) -> tuple[np.ndarr
 
 # %% ../nbs/07_evaluate.ipynb 7
 @dataclass
+class Episode:
+    "Where a rollout starts: bowl position, camera (viewpoint), distractor seed; `position_id`/`split` for the statistics."
+    bowl_xy: tuple
+    position_id: int = -1
+    split: str = ""
+    viewpoint: tuple | None = None          # (theta_deg, phi_deg); None = the scene's default camera
+    camera: dict | None = None              # Camera.to_dict() of that viewpoint (None = default camera)
+    distractor_seed: int | None = None
+
+    def __post_init__(self):
+        self.bowl_xy = tuple(float(v) for v in np.ravel(self.bowl_xy))
+        if len(self.bowl_xy) != 2 or not all(map(math.isfinite, self.bowl_xy)):
+            raise ValueError(f"Episode.bowl_xy must be two finite numbers (x, y) in metres, got {self.bowl_xy}")
+        if self.viewpoint is not None: self.viewpoint = tuple(float(v) for v in self.viewpoint)
+
+    def to_dict(self) -> dict: return asdict(self)
+    @classmethod
+    def from_dict(cls, d: dict) -> "Episode": return cls(**d)
+
+def episodes_at(positions, split: str = "", start_id: int = 0, **kw) -> list[Episode]:
+    "One `Episode` per (x, y) row of `positions`, numbered from `start_id`."
+    return [Episode(xy, position_id=start_id + i, split=split, **kw) for i, xy in enumerate(np.asarray(positions, float).reshape(-1, 2))]
+
+# %% ../nbs/07_evaluate.ipynb 10
+@dataclass
 class RolloutResult:
     bowl_xy: tuple
-    outcome: str
-    placed: bool
+    outcome: str                    # PLACE / GRASP / MISS
+    placed: bool                    # LIBERO's check_ontop held at some step (= outcome PLACE)
     lifted: bool
     n_steps: int                    # waypoints executed
     n_predictions: int
@@ -86,32 +112,54 @@ class RolloutResult:
     ik_failures: int = 0
     n_clamped: int = 0
     distractor_seed: int | None = None
-    frames: list | None = None      # rendered images, one per prediction plus the final one (record_frames=True)
+    frames: list | None = None      # rendered images, one per prediction plus the final one (recorded rollouts only)
+    released: bool = False          # on the plate with the gripper commanded open (within eval.release_steps of PLACE)
+    place_step: int = -1            # waypoint at which PLACE first held (-1: never)
+    position_id: int = -1
+    split: str = ""
+    viewpoint: tuple | None = None
+    episode_index: int = -1         # index in the evaluated episode list
 
     @property
     def success(self) -> bool: return self.outcome == "PLACE"
 
     def to_dict(self, trajectory: bool = True) -> dict:
         d = dict(bowl_x=float(self.bowl_xy[0]), bowl_y=float(self.bowl_xy[1]), outcome=self.outcome, placed=self.placed,
-                 lifted=self.lifted, n_steps=self.n_steps, n_predictions=self.n_predictions, wall_s=round(self.wall_s, 4),
+                 released=self.released, lifted=self.lifted, place_step=self.place_step, n_steps=self.n_steps,
+                 n_predictions=self.n_predictions, wall_s=round(self.wall_s, 4),
                  final_bowl=np.round(self.final_bowl, 5).tolist(), final_plate=np.round(self.final_plate, 5).tolist(),
-                 ik_failures=self.ik_failures, n_clamped=self.n_clamped, distractor_seed=self.distractor_seed)
+                 ik_failures=self.ik_failures, n_clamped=self.n_clamped, distractor_seed=self.distractor_seed,
+                 position_id=self.position_id, split=self.split, episode_index=self.episode_index,
+                 viewpoint_theta=None if self.viewpoint is None else self.viewpoint[0],
+                 viewpoint_phi=None if self.viewpoint is None else self.viewpoint[1], has_frames=bool(self.frames))
         if trajectory: d.update(eef=np.round(self.eef, 5).tolist(), gripper=self.gripper.tolist())
         return d
 
-def teleport_servo_rollout(scene: BowlPlateScene, policy, bowl_xy, ecfg: EvalConfig | None = None,
-                           distractor_seed: int | None = None, record_frames: bool = False,
-                           reset_info: dict | None = None) -> RolloutResult:
-    "Reset with the bowl at `bowl_xy`, then render → predict → servo through the first k waypoints, until PLACE or `max_steps`."
+    @classmethod
+    def from_dict(cls, r: dict) -> "RolloutResult":
+        vp = None if r.get("viewpoint_theta") is None else (r["viewpoint_theta"], r["viewpoint_phi"])
+        return cls((r["bowl_x"], r["bowl_y"]), r["outcome"], r["placed"], r["lifted"], r["n_steps"], r["n_predictions"],
+                   r["wall_s"], np.asarray(r["final_bowl"]), np.asarray(r["final_plate"]),
+                   np.asarray(r.get("eef", np.zeros((0, 3))), float).reshape(-1, 3), np.asarray(r.get("gripper", []), float),
+                   r.get("ik_failures", 0), r.get("n_clamped", 0), r.get("distractor_seed"), None, r.get("released", False),
+                   r.get("place_step", -1), r.get("position_id", -1), r.get("split", ""), vp, r.get("episode_index", -1))
+
+def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalConfig | None = None,
+                           record_frames: bool = False, reset_info: dict | None = None) -> RolloutResult:
+    "Reset to `episode` (an `Episode` or a bowl (x, y)), then render → predict → servo k waypoints, until PLACE (+ release window) or `max_steps`."
+    ep = episode if isinstance(episode, Episode) else Episode(episode)
     ecfg = ecfg or scene.cfg.eval
     t0 = time.perf_counter()
-    scene.reset(bowl_xy, distractor_seed=distractor_seed)
-    if hasattr(policy, "reset"): policy.reset(dict(reset_info or {}, distractor_seed=distractor_seed))
+    scene.set_camera(Camera.from_dict(ep.camera) if ep.camera else None)
+    scene.reset(ep.bowl_xy, distractor_seed=ep.distractor_seed)
+    if hasattr(policy, "reset"):
+        policy.reset(dict(reset_info or {}, position_id=ep.position_id, distractor_seed=ep.distractor_seed))
     k_exec = max(1, int(ecfg.execute_per_prediction))
     eef, grip, frames = [scene.eef_pos()], [], [] if record_frames else None
-    lifted = placed = False
-    n_steps = n_pred = fails = clamped = 0
-    while n_steps < ecfg.max_steps and not placed:
+    lifted = released = False
+    place_step, n_steps, n_pred, fails, clamped = -1, 0, 0, 0, 0
+    def finished(): return n_steps >= ecfg.max_steps or released or (place_step >= 0 and n_steps - place_step >= ecfg.release_steps)
+    while not finished():
         img = scene.render()
         if record_frames: frames.append(img)
         obs = Observation(img, scene.camera(), scene.eef_pos(), float(scene.gripper_cmd), n_steps)
@@ -123,71 +171,78 @@ def teleport_servo_rollout(scene: BowlPlateScene, policy, bowl_xy, ecfg: EvalCon
             n_steps += 1; done += 1; fails += not r.converged
             eef.append(scene.eef_pos()); grip.append(gc)
             lifted |= scene.bowl_lifted()
-            # PLACE: the bowl rests on the plate and the gripper has been told to let go.
-            placed = gc < 0 and scene.bowl_on_plate()
-            if placed or n_steps >= ecfg.max_steps: break
+            if scene.bowl_on_plate():
+                if place_step < 0: place_step = n_steps
+                released |= gc < 0
+            if finished(): break
         if hasattr(policy, "advance"): policy.advance(done)
     if record_frames: frames.append(scene.render())
-    return RolloutResult((float(bowl_xy[0]), float(bowl_xy[1])), rollout_outcome(placed, lifted), bool(placed), bool(lifted),
-                         n_steps, n_pred, time.perf_counter() - t0, scene.bowl_pos(), scene.plate_pos(),
-                         np.array(eef), np.array(grip, dtype=float), fails, clamped, distractor_seed, frames)
+    placed = place_step >= 0
+    return RolloutResult(ep.bowl_xy, rollout_outcome(placed, lifted), placed, bool(lifted), n_steps, n_pred,
+                         time.perf_counter() - t0, scene.bowl_pos(), scene.plate_pos(), np.array(eef),
+                         np.array(grip, dtype=float), fails, clamped, ep.distractor_seed, frames, bool(released), place_step,
+                         ep.position_id, ep.split, ep.viewpoint)
 
-# %% ../nbs/07_evaluate.ipynb 9
-class ExpertOraclePolicy:
+# %% ../nbs/07_evaluate.ipynb 12
+class _PlanFollower:
+    "Return the next T waypoints of a plan from a cursor that `advance(k)` moves (the last one repeated at the end)."
+    def _plan(self, wps, grip):
+        self.wps, self.grip, self.cursor = [np.asarray(w, float) for w in wps], [float(g) for g in grip], 0
+
+    def advance(self, k: int): self.cursor += int(k)
+
+    def _next(self) -> Prediction:
+        idx = np.minimum(np.arange(self.cursor, self.cursor + self.T), len(self.wps) - 1)
+        return Prediction(np.array([self.wps[i] for i in idx]), np.array([self.grip[i] for i in idx]))
+
+class ExpertOraclePolicy(_PlanFollower):
     "The scripted expert as a closed-loop policy (privileged: it reads the scene it is given)."
     name = "expert_oracle"
     def __init__(self, scene: BowlPlateScene, horizon: int | None = None):
         self.scene, self.T = scene, horizon or scene.cfg.dataset.horizon
         self.reset()
 
-    def _plan(self, phases):
-        self.wps = [np.asarray(w, float) for ph in phases for w in ph.waypoints]
-        self.grip = [float(ph.gripper) for ph in phases for _ in ph.waypoints]
-        self.cursor = 0
+    def _plan_phases(self, phases):
+        self._plan([w for ph in phases for w in ph.waypoints], [ph.gripper for ph in phases for _ in ph.waypoints])
 
     def reset(self, info: dict | None = None):
-        self.stage = "pick"; self._plan(expert_pick_phases(self.scene))
-
-    def advance(self, k: int): self.cursor += int(k)
+        self.stage = "pick"; self._plan_phases(expert_pick_phases(self.scene))
 
     def predict(self, obs: Observation) -> Prediction:
         if self.cursor >= len(self.wps) and self.stage == "pick":
-            self.stage = "place"; self._plan(expert_place_phases(self.scene))
-        idx = np.minimum(np.arange(self.cursor, self.cursor + self.T), len(self.wps) - 1)
-        return Prediction(np.array([self.wps[i] for i in idx]), np.array([self.grip[i] for i in idx]))
+            self.stage = "place"; self._plan_phases(expert_place_phases(self.scene))
+        return self._next()
 
-class WrongPolicy:
-    "Always sends the gripper, closed, to a fixed point high above the table: never PLACE."
-    name = "wrong_fixed_point"
-    def __init__(self, target=(0.0, 0.0, TABLE_Z + 0.35), horizon: int = 12, step_m: float = 0.015):
-        self.target, self.T, self.step_m = np.asarray(target, float), horizon, step_m
+class ReplayPolicy(_PlanFollower):
+    "Negative control: replay one recorded trajectory (eef positions (N,3), gripper (N,)) open-loop, blind to the image."
+    def __init__(self, eef_pos, gripper, horizon: int = 12, name: str = "blind_replay"):
+        eef_pos, gripper = np.asarray(eef_pos, float).reshape(-1, 3), np.asarray(gripper, float).reshape(-1)
+        if len(eef_pos) < 2 or len(gripper) != len(eef_pos):
+            raise ValueError(f"ReplayPolicy needs N >= 2 positions and N gripper commands, got {eef_pos.shape} and {gripper.shape}")
+        self.traj, self.g, self.T, self.name = eef_pos, gripper, int(horizon), name
+        self.reset()
 
-    def predict(self, obs: Observation) -> Prediction:
-        d = self.target - obs.eef_pos
-        n = np.linalg.norm(d)
-        s = np.minimum(np.arange(1, self.T + 1) * self.step_m, n) / max(n, 1e-9)
-        return Prediction(obs.eef_pos + s[:, None] * d, np.ones(self.T))
+    @classmethod
+    def from_demo(cls, demo, horizon: int = 12, name: str | None = None) -> "ReplayPolicy":
+        "Replay a `DemoRecord` (its waypoints after the start frame)."
+        return cls(demo.eef_pos[1:], demo.gripper[1:], horizon, name or f"blind_replay(bowl at {np.round(demo.bowl_xy, 3).tolist()})")
 
-# %% ../nbs/07_evaluate.ipynb 11
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    "Wilson score interval for k successes out of n trials (n = 0 → (0, 1))."
-    if n <= 0: return (0.0, 1.0)
-    if not 0 <= k <= n: raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-    p, z2 = k / n, z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    def reset(self, info: dict | None = None): self._plan(self.traj, self.g)
+    def predict(self, obs: Observation) -> Prediction: return self._next()
 
+# %% ../nbs/07_evaluate.ipynb 14
 def summarize(results: list) -> dict:
-    "n, count per outcome, success rate and its 95% Wilson interval, mean steps and wall time."
+    "n, count per outcome, released, success rate and its 95% Wilson interval, IK failures/clamps, mean steps and wall time."
     n = len(results)
     counts = {o: sum(r.outcome == o for r in results) for o in OUTCOMES}
     lo, hi = wilson_interval(counts["PLACE"], n)
-    return dict(n=n, **counts, success=counts["PLACE"] / n if n else float("nan"), ci_low=lo, ci_high=hi,
+    return dict(n=n, **counts, released=sum(bool(r.released) for r in results),
+                success=counts["PLACE"] / n if n else float("nan"), ci_low=lo, ci_high=hi,
+                ik_failures=int(sum(r.ik_failures for r in results)), n_clamped=int(sum(r.n_clamped for r in results)),
                 mean_steps=float(np.mean([r.n_steps for r in results])) if n else float("nan"),
                 mean_wall_s=float(np.mean([r.wall_s for r in results])) if n else float("nan"))
 
-TABLE_COLUMNS = ["policy", "n", "PLACE", "GRASP", "MISS", "success", "ci_low", "ci_high"]
+TABLE_COLUMNS = ["policy", "n", "PLACE", "released", "GRASP", "MISS", "success", "ci_low", "ci_high", "ik_failures", "n_clamped"]
 
 def success_table(summaries: dict):
     "One row per policy: {name: summarize(...)} → pandas DataFrame with `TABLE_COLUMNS`."
@@ -202,81 +257,101 @@ def table_markdown(df) -> str:
     lines += ["| " + " | ".join(fmt(c, row[c]) for c in df.columns) + " |" for _, row in df.iterrows()]
     return "\n".join(lines)
 
-# %% ../nbs/07_evaluate.ipynb 14
+# %% ../nbs/07_evaluate.ipynb 17
+_WORKER: dict = {}
+
+def _worker_init(cfg: Config, policy_fn):
+    # An exception here would make a Pool respawn the worker forever: keep it and raise it from the first job instead.
+    try:
+        os.environ.setdefault("MUJOCO_GL", "egl")
+        scene = BowlPlateScene(cfg)
+        _WORKER.update(cfg=cfg, scene=scene, policy=policy_fn(scene))
+    except Exception as e:
+        import traceback
+        _WORKER["error"] = f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+
+def _worker_run(job) -> RolloutResult:
+    i, ep, record = job
+    w = _WORKER
+    if "error" in w:
+        raise RuntimeError(f"evaluation worker could not build its scene and policy (is policy_fn a picklable, "
+                           f"module-level callable?): {w['error']}")
+    r = teleport_servo_rollout(w["scene"], w["policy"], ep, w["cfg"].eval, record_frames=record, reset_info=dict(episode=i))
+    r.episode_index = i
+    return r
+
+class SamePolicy:
+    "A `policy_fn` that hands every worker a copy of one picklable policy that needs no scene (e.g. a `ReplayPolicy`)."
+    def __init__(self, policy): self.policy = policy
+    def __call__(self, scene=None):
+        import copy
+        return copy.deepcopy(self.policy)
+
+def evaluate_episodes(cfg: Config, policy_fn, episodes: list, workers: int = 1, record=(), progress: bool = True,
+                      desc: str = "eval") -> list:
+    "One rollout per `Episode`, in `workers` processes; results in episode order, with frames for indices in `record`."
+    from tqdm.auto import tqdm
+    episodes = [e if isinstance(e, Episode) else Episode(e, position_id=i) for i, e in enumerate(episodes)]
+    if not episodes: raise ValueError("evaluate_episodes: no episodes to run")
+    jobs = [(i, e, i in set(record)) for i, e in enumerate(episodes)]
+    workers = max(1, min(int(workers), len(jobs)))
+    out = [None] * len(jobs)
+    bar = tqdm(total=len(jobs), desc=desc, disable=not progress, dynamic_ncols=True)
+    try:
+        if workers == 1:
+            _worker_init(cfg, policy_fn)
+            for j in jobs: r = _worker_run(j); out[r.episode_index] = r; bar.update(1)
+        else:
+            import multiprocessing as mp
+            with mp.get_context("spawn").Pool(workers, initializer=_worker_init, initargs=(cfg, policy_fn)) as pool:
+                for r in pool.imap_unordered(_worker_run, jobs): out[r.episode_index] = r; bar.update(1)
+    finally:
+        bar.close()
+        if workers == 1 and "scene" in _WORKER: _WORKER.pop("scene").close(); _WORKER.clear()
+    return out
+
 def evaluate_policy(scene: BowlPlateScene, policy, positions, cfg: Config | None = None, progress: bool = True,
                     record_frames: bool = False, desc: str | None = None) -> tuple[list, dict]:
-    "Run `cfg.eval.episodes_per_position` rollouts at each bowl position; return (results, summarize(results))."
+    "In one process: a rollout per bowl position (or `Episode`) with `policy`; return (results, summarize(results))."
     from tqdm.auto import tqdm
     cfg = cfg or scene.cfg
-    e = cfg.eval
-    distract = cfg.scene.variant == "distractors"
-    jobs = [(i, xy, j) for i, xy in enumerate(np.asarray(positions, float)) for j in range(e.episodes_per_position)]
+    eps = [p if isinstance(p, Episode) else Episode(p, position_id=i) for i, p in enumerate(
+        positions if (len(positions) and isinstance(positions[0], Episode)) else np.asarray(positions, float).reshape(-1, 2))]
     results = []
-    for ep, (i, xy, j) in enumerate(tqdm(jobs, desc=desc or f"eval {_policy_name(policy)}", disable=not progress)):
-        seed = e.seed + ep if distract else None
-        results.append(teleport_servo_rollout(scene, policy, xy, e, distractor_seed=seed, record_frames=record_frames,
-                                              reset_info=dict(episode=ep, bowl_index=i, repeat=j)))
+    for i, ep in enumerate(tqdm(eps, desc=desc or f"eval {_policy_name(policy)}", disable=not progress)):
+        r = teleport_servo_rollout(scene, policy, ep, cfg.eval, record_frames=record_frames, reset_info=dict(episode=i))
+        r.episode_index = i; results.append(r)
     return results, summarize(results)
 
-def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name: str | None = None) -> dict:
-    "Write `eval.json` (per-rollout records, summary, config) and `eval.csv` (one row per rollout) atomically."
+# %% ../nbs/07_evaluate.ipynb 19
+CSV_COLUMNS = ["episode_index", "position_id", "split", "bowl_x", "bowl_y", "viewpoint_theta", "viewpoint_phi",
+               "distractor_seed", "outcome", "placed", "released", "lifted", "place_step", "n_steps", "n_predictions",
+               "wall_s", "ik_failures", "n_clamped", "has_frames"]
+
+def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name: str | None = None, extra: dict | None = None) -> dict:
+    "Write `eval.json`, `eval.csv` and the recorded rollouts' frames under `out_dir` (atomically); return their paths."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    save_json(out / "eval.json", dict(policy=policy_name, summary=summary, cfg=cfg.to_dict(),
+    for i, r in enumerate(results):
+        if r.frames:
+            with atomic_path(out / "frames" / f"episode_{_index(r, i):04d}.npz", suffix=".npz") as tmp:
+                np.savez_compressed(tmp, frames=np.stack(r.frames).astype(np.uint8))
+    save_json(out / "eval.json", dict(policy=policy_name, summary=summary, cfg=cfg.to_dict(), extra=extra or {},
                                       rollouts=[r.to_dict() for r in results]))
-    cols = ["bowl_x", "bowl_y", "outcome", "placed", "lifted", "n_steps", "n_predictions", "wall_s", "ik_failures", "n_clamped", "distractor_seed"]
-    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader(); [w.writerow(r.to_dict(trajectory=False)) for r in results]
     atomic_write_text(out / "eval.csv", buf.getvalue())
     return dict(json=out / "eval.json", csv=out / "eval.csv")
 
+def _index(r, i): return r.episode_index if r.episode_index >= 0 else i
+
 def load_results(path) -> list:
-    "Rollouts saved by `save_results` (an `eval.json` or its folder) back as `RolloutResult`s (frames are not saved)."
+    "Rollouts saved by `save_results` (an `eval.json` or its folder) back as `RolloutResult`s (without frames)."
     path = Path(path); path = path / "eval.json" if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"{path}: no saved evaluation here (save_results writes eval.json)")
-    out = []
-    for r in json.loads(path.read_text())["rollouts"]:
-        eef = np.asarray(r.get("eef", np.zeros((0, 3))), float).reshape(-1, 3)
-        out.append(RolloutResult((r["bowl_x"], r["bowl_y"]), r["outcome"], r["placed"], r["lifted"], r["n_steps"],
-                                 r["n_predictions"], r["wall_s"], np.asarray(r["final_bowl"]), np.asarray(r["final_plate"]),
-                                 eef, np.asarray(r.get("gripper", []), float), r.get("ik_failures", 0), r.get("n_clamped", 0),
-                                 r.get("distractor_seed")))
-    return out
+    return [RolloutResult.from_dict(r) for r in json.loads(path.read_text())["rollouts"]]
 
-# %% ../nbs/07_evaluate.ipynb 16
-def success_map(results: list, cfg: Config | None = None):
-    "(xs, ys, grid): sorted distinct bowl x and y, and the success fraction at each (x, y) (NaN where no rollout)."
-    xy = np.array([r.bowl_xy for r in results], float).reshape(-1, 2)
-    xs, ys = np.unique(np.round(xy[:, 0], 6)), np.unique(np.round(xy[:, 1], 6))
-    tot, ok = np.zeros((len(xs), len(ys))), np.zeros((len(xs), len(ys)))
-    for (x, y), r in zip(xy, results):
-        i, j = np.searchsorted(xs, round(x, 6)), np.searchsorted(ys, round(y, 6))
-        tot[i, j] += 1; ok[i, j] += r.success
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return xs, ys, np.where(tot > 0, ok / np.maximum(tot, 1), np.nan)
-
-def plot_success_map(ax, results: list, cfg: Config, title: str | None = None):
-    """Green ○ = PLACE, red × = failure, over the bowl area (world y horizontal, x vertical as in the image); plate drawn.
-    With several rollouts at a position (seeds, episodes) each position is one dot coloured by its PLACE fraction, labelled k/n."""
-    import matplotlib.patches as mpatches
-    s = cfg.scene
-    x0, x1 = s.bowl_x_range; y0, y1 = s.bowl_y_range
-    ax.add_patch(mpatches.Rectangle((y0, x0), y1 - y0, x1 - x0, fill=False, ls="--", ec="0.5", label="bowl area"))
-    ax.add_patch(mpatches.Circle((s.plate_xy[1], s.plate_xy[0]), 0.09, fc="0.85", ec="0.3", label="plate"))
-    ok = np.array([r.success for r in results], bool)
-    xy = np.array([r.bowl_xy for r in results], float).reshape(-1, 2)
-    pos, inv, cnt = np.unique(xy.round(6), axis=0, return_inverse=True, return_counts=True)
-    if len(cnt) and cnt.max() > 1:      # several rollouts per position (seeds, episodes): colour = success fraction
-        k = np.bincount(inv.ravel(), weights=ok.astype(float), minlength=len(pos))
-        sc = ax.scatter(pos[:, 1], pos[:, 0], c=k / cnt, cmap="RdYlGn", vmin=0, vmax=1, s=90, ec="0.3")
-        for (px, py), kk, n in zip(pos, k, cnt):
-            ax.annotate(f"{int(kk)}/{n}", (py, px), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=6)
-        ax.figure.colorbar(sc, ax=ax, fraction=0.03, label="PLACE fraction")
-    else:
-        ax.scatter(xy[ok, 1], xy[ok, 0], c="tab:green", marker="o", s=30, label="PLACE")
-        ax.scatter(xy[~ok, 1], xy[~ok, 0], c="tab:red", marker="x", s=30, label="fail")
-    ax.set_xlim(min(y0, s.plate_xy[1]) - 0.12, max(y1, s.plate_xy[1]) + 0.12)
-    ax.set_ylim(max(x1, s.plate_xy[0]) + 0.12, min(x0, s.plate_xy[0]) - 0.12)   # x grows downwards in the image
-    ax.set_aspect("equal"); ax.set_xlabel("world y (m)"); ax.set_ylabel("world x (m)")
-    if title is None and results: title = f"{sum(ok)}/{len(ok)} PLACE"
-    if title: ax.set_title(title)
-    return ax
+def load_frames(out_dir, episode_index: int) -> np.ndarray:
+    "The frames (N, H, W, 3) saved for one rollout of an evaluation folder."
+    p = Path(out_dir) / "frames" / f"episode_{int(episode_index):04d}.npz"
+    if not p.exists(): raise FileNotFoundError(f"{p}: no frames saved for episode {episode_index} (only recorded rollouts keep frames)")
+    with np.load(p) as z: return z["frames"]

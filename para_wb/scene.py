@@ -9,7 +9,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")   # before mujoco is imported anywhere
 import numpy as np
 import yaml
 from .config import Config, load_config
-from .camera import Camera, camera_from_mujoco, set_mujoco_camera
+from .camera import Camera, camera_from_mujoco, framed_camera, set_mujoco_camera
 
 # %% auto 0
 __all__ = ['CACHE_DIR', 'ASSET_DIR', 'FIX', 'BDDL_FILES', 'DISTRACTOR_BODIES', 'ARM_JOINTS', 'GRIP_SITE', 'TABLE_Z', 'SetupError',
@@ -146,6 +146,10 @@ class BowlPlateScene:
         self.plate_geoms = {g for g in range(m.ngeom) if m.geom_bodyid[g] == self.plate_body}
         self.cam_id = name(mujoco.mjtObj.mjOBJ_CAMERA, s.camera)
         if self.cam_id < 0: raise ValueError(f"scene.camera={s.camera!r} is not a camera of the scene")
+        if s.camera_distance > 0:           # a camera framed on the workspace replaces LIBERO's agent-view pose and fov
+            set_mujoco_camera(m, s.camera, framed_camera(s.camera_lookat, s.camera_elevation_deg, s.camera_azimuth_deg,
+                                                         s.camera_distance, s.camera_fovy_deg, s.image_size, s.image_size),
+                              set_fovy=True)
         self.default_cam_pos, self.default_cam_quat = m.cam_pos[self.cam_id].copy(), m.cam_quat[self.cam_id].copy()
         self.gripper_cmd = -1.0
         self._renderer = None

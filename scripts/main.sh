@@ -1,32 +1,25 @@
 #!/usr/bin/env bash
-# The README's main command: set up, then run on the `cpu` preset, end to end, via papermill:
-#  1. foundation (nbs/08_foundation_run.ipynb): position-grid demos -> dataset -> expert oracle + wrong policy
-#     through the teleport-servo evaluator -> figures/foundation/{results.md, demo_frames.png, success_maps.png}
-#  2. Left -> Right extrapolation (nbs/20_left_right.ipynb): 8x8 position demos, PARA and ACT trained on the left
-#     half, evaluated on unseen right-half positions -> figures/left_right/{results.md, *.png}
-# Executed notebooks land in data/runs/*/. Knobs: PARA_WB_PRESET (cpu), PARA_WB_ONLY (foundation|left_right).
+# The README's main command: set up, then run the Left -> Right experiment on the `cpu` preset, end to end, through
+# papermill (nbs/experiments/left_right.ipynb): an 8x8 position-grid dataset of expert demos; PARA, the paper's ACT
+# (global token -> MLP) and the global-regression ablation trained on the left half; validation rollouts at random
+# positions inside the left half; test rollouts at random positions in the right half; the expert (ceiling) and a
+# blind replay (negative control) on the same episodes; clustered statistics -> figures/left_right/{results.md, *.png}.
+# Resumable: rerun after an interruption and finished training/evaluation is reused. The executed notebook lands in
+# data/runs/left_right/left_right.ipynb.
+# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS ("0 1"), PARA_WB_WORKERS (2 rollout processes), PARA_WB_ABLATIONS ("global").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
 export MUJOCO_GL=egl PYOPENGL_PLATFORM=egl
 bash scripts/setup.sh
 PRESET="${PARA_WB_PRESET:-cpu}"
-PM=("$VENV/bin/papermill" -k python3 --language python --cwd nbs --log-output --no-progress-bar)
+SEEDS="[$(echo ${PARA_WB_SEEDS:-0 1} | sed 's/ /, /g')]"
+ABL="$(for a in ${PARA_WB_ABLATIONS-global}; do printf '"%s", ' "$a"; done | sed 's/, $//')"
 t0=$SECONDS
-if [ "${PARA_WB_ONLY:-foundation}" != left_right ]; then
-  mkdir -p data/runs/foundation figures/foundation
-  "${PM[@]}" nbs/08_foundation_run.ipynb data/runs/foundation/foundation_run.ipynb \
-    -p preset "$PRESET" -p demo_grid 4 -p eval_grid 5 -p wrong_rollouts 5 \
-    -p out_dir ../data/runs/foundation -p figures_dir ../figures/foundation -y "overrides: []" >/dev/null
-  cat figures/foundation/results.md
-  echo "[main] foundation done at $((SECONDS - t0)) s"
-fi
-if [ "${PARA_WB_ONLY:-left_right}" != foundation ]; then
-  mkdir -p data/runs/left_right figures/left_right
-  "${PM[@]}" nbs/20_left_right.ipynb data/runs/left_right/left_right.ipynb \
-    -p preset "$PRESET" -p eval_per_side 4 -p seen_per_side 2 -y "overrides: []" -y "demo_grid: null" -y "seeds: [0]" \
-    -y 'models: ["para", "act"]' -p out_dir ../data/runs/left_right -p figures_dir ../figures/left_right \
-    -p dataset_dir "../data/datasets/positions_${PRESET}" >/dev/null
-  cat figures/left_right/results.md
-fi
-echo "[main] done in $((SECONDS - t0)) s (after set-up); executed notebooks in data/runs/{foundation,left_right}/"
+mkdir -p data/runs/left_right figures/left_right
+"$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar \
+  nbs/experiments/left_right.ipynb data/runs/left_right/left_right.ipynb \
+  -p preset "$PRESET" -y "seeds: $SEEDS" -y "ablations: [$ABL]" -p workers "${PARA_WB_WORKERS:-2}" \
+  -p out_dir data/runs/left_right -p figures_dir figures/left_right -p progress False >/dev/null
+cat figures/left_right/results.md
+echo "[main] done in $((SECONDS - t0)) s (after set-up); executed notebook: data/runs/left_right/left_right.ipynb"

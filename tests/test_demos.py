@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from para_wb.camera import world_to_pixel
 from para_wb.config import ConfigError, load_config
-from para_wb.dataset import DatasetError, list_demos, load_demo, part_path, validate_dataset
+from para_wb.dataset.storage import DatasetError, list_demos, load_demo, part_path, validate_dataset
 from para_wb.demos import generate_distractor_scenes, generate_position_grid, main
 from para_wb.scene import BowlPlateScene
 

@@ -1,5 +1,4 @@
-"Training (para_wb.train, nbs/13_train.ipynb): a stopped-and-resumed run ends exactly where an uninterrupted one does."
-import importlib.util
+"Training (para_wb.train, nbs/15_train.ipynb): a stopped-and-resumed run ends exactly where an uninterrupted one does."
 from pathlib import Path
 import numpy as np
 import pytest
@@ -8,18 +7,19 @@ import torch.nn.functional as F
 from torch import nn
 from para_wb.camera import world_to_pixel
 from para_wb.config import from_dict
-from para_wb.dataset import DATASET_FILE, PARTS_DIR, make_synthetic_demo, pack_dataset, part_path, write_demo_part
+from para_wb.dataset.storage import DATASET_FILE, PARTS_DIR, make_synthetic_demo, pack_dataset, part_path, write_demo_part
 from para_wb.files import atomic_path
-from para_wb.train import TrainError, load_snapshots, load_train_checkpoint, read_log, train
+from para_wb.runs import RunDir
+from para_wb.train import TrainError, load_train_checkpoint, train
 
-HAVE_PARA = importlib.util.find_spec("para_wb.para") is not None
+from para_wb.policies.factory import load_policy_model
 
 
 class TinyModel(nn.Module):
-    "The smallest model with the interface `train` needs (see nbs/13_train.ipynb)."
+    "The smallest model with the interface `train` needs (see nbs/15_train.ipynb)."
     def __init__(self, cfg, stats):
         super().__init__()
-        self.cfg, self.stats, self.S, self.T = cfg, stats, cfg.model.pred_size, cfg.dataset.horizon
+        self.cfg, self.stats, self.S, self.T = cfg, stats, 8, cfg.dataset.horizon
         self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GELU(), nn.Dropout(0.1))   # dropout: uses the RNG
         self.head = nn.Conv2d(8, self.T, 1)
 
@@ -53,17 +53,16 @@ def dataset(tmp_path_factory):
     return pack_dataset(tmp / PARTS_DIR, tmp / DATASET_FILE, cfg)
 
 
-def _cfg(**model):
-    return from_dict({"name": "t", "scene": {"image_size": 32}, "dataset": {"horizon": 4},
-                      "model": dict(dict(pred_size=8), **model),
+def _cfg(policy=None, **model):
+    return from_dict({"name": "t", "scene": {"image_size": 32}, "dataset": {"horizon": 4}, "model": model, "policy": policy or {},
                       "train": dict(steps=20, batch_size=8, lr=1e-2, backbone_lr=5e-3, warmup_steps=4, log_every=5,
                                     checkpoint_every=10, snapshot_steps=[0, 10, 20], n_snapshot_images=2, threads=2,
                                     num_workers=0, device="cpu", seed=3)})
 
 
-MODELS = [pytest.param(None, id="stand-in")]
-if HAVE_PARA:
-    MODELS += [pytest.param(dict(kind="para", backbone="resnet18", feature_stride=8, hidden_dim=16, conv_layers=1), id="para-resnet18", marks=pytest.mark.slow)]
+MODELS = [pytest.param(None, id="stand-in"),
+          pytest.param(dict(kind="para", backbone="resnet18", feature_stride=8,
+                            policy={"para": dict(pred_size=8, hidden_dim=16, conv_layers=1)}), id="para-resnet18", marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -81,13 +80,12 @@ def test_resume_equals_uninterrupted(dataset, tmp_path, model):
     for s_full, s_split in zip(ck_full["optimizer"]["state"].values(), ck_split["optimizer"]["state"].values()):
         assert torch.equal(s_full["exp_avg"], s_split["exp_avg"])
     assert ck_full["scheduler"] == ck_split["scheduler"]
-    lf, ls = read_log(tmp_path / "full"), read_log(tmp_path / "split")
+    lf, ls = RunDir(tmp_path / "full").log(), RunDir(tmp_path / "split").log()
     assert lf["step"].tolist() == ls["step"].tolist() == [5, 10, 15, 20]
     np.testing.assert_array_equal(lf["loss"].to_numpy(), ls["loss"].to_numpy())
-    for (s1, d1), (s2, d2) in zip(load_snapshots(tmp_path / "full"), load_snapshots(tmp_path / "split")):
+    for (s1, d1), (s2, d2) in zip(RunDir(tmp_path / "full").load_snapshots(), RunDir(tmp_path / "split").load_snapshots()):
         assert s1 == s2 and np.array_equal(d1["heatmaps"], d2["heatmaps"])
-    if HAVE_PARA and model is not None:
-        from para_wb.para import load_policy_model
+    if model is not None:
         m = load_policy_model(tmp_path / "split" / "model.pt")
         for k, v in m.state_dict().items(): assert torch.equal(v, ck_full["model"][k]), k
 
