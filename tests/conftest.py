@@ -26,3 +26,10 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="slow test: set PARA_WB_SLOW=1 (or pass -m slow) to run it")
     for item in items:
         if "slow" in item.keywords: item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_path(tmp_path_factory):
+    "The project's one tiny dataset (para_wb.testing): four synthetic demos at 64 px, packed and validated."
+    from para_wb.testing import tiny_config, tiny_dataset
+    return tiny_dataset(tiny_config(), tmp_path_factory.mktemp("tiny_dataset"))
