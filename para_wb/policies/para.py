@@ -16,22 +16,29 @@ from ..dataset.stats import DatasetStats
 from .base import PolicyConfig, PolicyModel, register_policy, wrap_angle, as_tensor
 
 # %% auto 0
-__all__ = ['ParaConfig', 'pixel_to_cell', 'cell_to_pixel', 'PixelTrunk', 'gather_cells', 'refine_argmax',
+__all__ = ['TrunkConfig', 'ParaConfig', 'pixel_to_cell', 'cell_to_pixel', 'PixelTrunk', 'gather_cells', 'refine_argmax',
            'bilinear_volume_target', 'PARAModel']
 
 # %% ../../nbs/12_para.ipynb 4
 @dataclass
-class ParaConfig(PolicyConfig):
-    "Options of the PARA policy (`policy.para` in a preset)."
+class TrunkConfig(PolicyConfig):
+    "Options of the pixel trunk (`PixelTrunk`), shared by PARA and the global-regression ablation."
     pred_size: int = 32
     hidden_dim: int = 64
     conv_layers: int = 3
-    volume_target: str = "onehot"
-    decode: str = "argmax"
 
     def validate(self):
         self.need(self.pred_size >= 4, f"pred_size={self.pred_size}: use at least 4")
         self.need(self.hidden_dim >= 1 and self.conv_layers >= 0, f"hidden_dim={self.hidden_dim}, conv_layers={self.conv_layers}: need hidden_dim >= 1, conv_layers >= 0")
+
+@dataclass
+class ParaConfig(TrunkConfig):
+    "Options of the PARA policy (`policy.para` in a preset)."
+    volume_target: str = "onehot"
+    decode: str = "argmax"
+
+    def validate(self):
+        super().validate()
         self.need(self.volume_target in ("onehot", "bilinear"), f"volume_target={self.volume_target!r}: use 'onehot' or 'bilinear'")
         self.need(self.decode in ("argmax", "refine"), f"decode={self.decode!r}: use 'argmax' or 'refine'")
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from ..config import Config
 from ..dataset.stats import DatasetStats
 from .base import PolicyConfig, PolicyModel, register_policy, wrap_angle
-from .para import PixelTrunk
+from .para import PixelTrunk, TrunkConfig
 
 # %% auto 0
 __all__ = ['RegressionPolicy', 'eef_norm', 'SpatialSoftmax', 'AttentionPool', 'ACTConfig', 'GlobalConfig', 'ACTModel',
@@ -119,18 +119,14 @@ class ACTConfig(PolicyConfig):
                   f"attn_dim={self.attn_dim}, heads={self.heads}: attn_dim must be a positive multiple of heads")
 
 @dataclass
-class GlobalConfig(PolicyConfig):
+class GlobalConfig(TrunkConfig):
     "Options of the global-regression ablation (`policy.global`): PARA's trunk, average-pooled, then an MLP."
-    pred_size: int = 32
-    hidden_dim: int = 64
-    conv_layers: int = 3
     mlp_dim: int = 256
     mlp_layers: int = 2
 
     def validate(self):
-        self.need(self.pred_size >= 4 and self.hidden_dim >= 1 and self.conv_layers >= 0 and self.mlp_dim >= 1 and self.mlp_layers >= 1,
-                  f"pred_size={self.pred_size}, hidden_dim={self.hidden_dim}, conv_layers={self.conv_layers}, mlp_dim={self.mlp_dim}, "
-                  f"mlp_layers={self.mlp_layers}: need pred_size >= 4, conv_layers >= 0, the rest >= 1")
+        super().validate()
+        self.need(self.mlp_dim >= 1 and self.mlp_layers >= 1, f"mlp_dim={self.mlp_dim}, mlp_layers={self.mlp_layers}: both must be >= 1")
 
 @register_policy("act", ACTConfig)
 class ACTModel(RegressionPolicy):
