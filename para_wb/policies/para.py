@@ -182,8 +182,10 @@ class PARAModel(PolicyModel):
         masked = lambda l: (l * valid).sum() / n
         if self.pcfg.volume_target == "bilinear":
             idx, w = bilinear_volume_target(b["target_pixels"].float(), b["target_height"].float(), W, H, S, self.height_bins)
-            logp = F.log_softmax(vol.reshape(B, T, -1).float(), -1)
-            l_vol = masked(-(logp.gather(2, idx) * w).sum(-1))
+            # -Σ w·log p = logsumexp(vol) − Σ w·vol (the weights sum to 1): the same loss as log_softmax + gather,
+            # without writing the full (B, T, NH·S·S) log-probability tensor and its gradient (memory-bound on CPU).
+            flat = vol.reshape(B, T, -1).float()                                            # (B, T, NH·S·S)
+            l_vol = masked(torch.logsumexp(flat, -1) - (flat.gather(2, idx) * w).sum(-1))
         else:
             target = hb * S * S + row * S + col
             l_vol = masked(F.cross_entropy(vol.reshape(B * T, -1).float(), target.reshape(-1), reduction="none").view(B, T))
