@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # The README's main command: set up, then run the Left -> Right experiment on the `cpu` preset, end to end, through
-# papermill (nbs/experiments/left_right.ipynb): an 8x8 position-grid dataset of expert demos; PARA, the paper's ACT
-# (global token -> MLP) and the global-regression ablation trained on the left half; validation rollouts at random
-# positions inside the left half; test rollouts at random positions in the right half; the expert (ceiling) and a
-# blind replay (negative control) on the same episodes; clustered statistics -> figures/left_right/{results.md, *.png}.
-# Resumable: rerun after an interruption and finished training/evaluation is reused. The executed notebook lands in
-# data/runs/left_right/left_right.ipynb.
-# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS ("0 1"), PARA_WB_WORKERS (2 rollout processes), PARA_WB_ABLATIONS ("global").
+# papermill (nbs/experiments/left_right.ipynb), sized for <= 20 min on 2 cores: an 8x8 position-grid dataset of
+# expert demos (2 processes); PARA and the paper's ACT (global token -> MLP) trained on the left half (training seed 0);
+# 20 validation rollouts per policy at random positions inside the left half (in-distribution control) and 20 test
+# rollouts per policy at random positions in the right half; the expert (ceiling) on the same episodes and a blind
+# replay (negative control) on the first 10 of each; clustered statistics -> figures/left_right_main/{results.md, *.png}.
+# The full protocol (two training seeds + the global-regression ablation) is `python -m para_wb.experiments.left_right`
+# (figures/left_right; see the README). Resumable: rerun after an interruption and finished work is reused.
+# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS ("0"), PARA_WB_N_TEST (20), PARA_WB_WORKERS (2), PARA_WB_ABLATIONS ("").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
 export MUJOCO_GL=egl PYOPENGL_PLATFORM=egl
 bash scripts/setup.sh
 PRESET="${PARA_WB_PRESET:-cpu}"
-SEEDS="[$(echo ${PARA_WB_SEEDS:-0 1} | sed 's/ /, /g')]"
-ABL="$(for a in ${PARA_WB_ABLATIONS-global}; do printf '"%s", ' "$a"; done | sed 's/, $//')"
+SEEDS="[$(echo ${PARA_WB_SEEDS:-0} | sed 's/ /, /g')]"
+ABL="$(for a in ${PARA_WB_ABLATIONS-}; do printf '"%s", ' "$a"; done | sed 's/, $//')"
+OUT=data/runs/left_right_main FIG=figures/left_right_main
 t0=$SECONDS
-mkdir -p data/runs/left_right figures/left_right
+mkdir -p "$OUT" "$FIG"
 "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar \
-  nbs/experiments/left_right.ipynb data/runs/left_right/left_right.ipynb \
-  -p preset "$PRESET" -y "seeds: $SEEDS" -y "ablations: [$ABL]" -p workers "${PARA_WB_WORKERS:-2}" \
-  -p out_dir data/runs/left_right -p figures_dir figures/left_right -p progress False >/dev/null
-cat figures/left_right/results.md
-echo "[main] done in $((SECONDS - t0)) s (after set-up); executed notebook: data/runs/left_right/left_right.ipynb"
+  nbs/experiments/left_right.ipynb "$OUT/left_right.ipynb" \
+  -p preset "$PRESET" -y "seeds: $SEEDS" -y "ablations: [$ABL]" -p n_test "${PARA_WB_N_TEST:-20}" -p n_control 10 \
+  -p workers "${PARA_WB_WORKERS:-2}" -p out_dir "$OUT" -p figures_dir "$FIG" -p progress False >/dev/null
+cat "$FIG/results.md"
+echo "[main] done in $((SECONDS - t0)) s (after set-up); executed notebook: $OUT/left_right.ipynb"

@@ -38,6 +38,7 @@ class ExperimentArgs:
     episode_seed: int = 2026            # seed of the validation/test positions
     workers: int = 2                    # rollout processes
     record: int = 2                     # rollouts per (run, split) whose frames are saved, for figures and dashboards
+    n_control: int = 20                 # episodes of each split the negative control runs (the first ones; it fails slowly)
     run_test: bool = True               # False: stop after validation (while choices are still being made)
     dataset_dir: str = ""               # "" = data/datasets/<experiment>_<preset>
     out_dir: str = ""                   # "" = data/runs/<experiment>
@@ -269,7 +270,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     for sp in splits:
         evaluate_run(base, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
         evaluate_run(base, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
-                     episodes[sp], ex.control.eval_dir(sp), args.workers, 0, args.progress)
+                     episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
     results = collect_results(args, ex, splits, kinds, dataset, train_ids, paper or {})
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
                    split=split.name, split_describe=split.describe, control_demo=dict(index=k_ctrl, bowl_xy=demo.bowl_xy),
