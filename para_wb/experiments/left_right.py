@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..config import Config, load_config
+from ..dataset.storage import config_diff
 from ..demos import generate_position_grid
 from .harness import (ExperimentArgs, Split, common_figures, results_markdown, run_experiment,
                                          run_validation, validation_markdown)
@@ -17,7 +18,7 @@ from ..runs import ExperimentDir
 
 # %% auto 0
 __all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'choices_with_evidence',
-           'make_dataset', 'validate', 'run_left_right', 'main']
+           'dataset_name', 'make_dataset', 'validate', 'run_left_right', 'main']
 
 # %% ../../nbs/experiments/left_right.ipynb 5
 @dataclass
@@ -30,9 +31,8 @@ class LeftRightArgs(ExperimentArgs):
         "Fill the default folders: data/datasets/positions_<preset>_..., data/runs/left_right, figures/left_right."
         cfg = self.config()
         grid = self.demo_grid or cfg.demos.grid
-        cam = "agentview" if cfg.scene.camera_distance == 0 else "framed"
         return dataclasses.replace(self, demo_grid=grid,
-            dataset_dir=self.dataset_dir or f"data/datasets/positions_{cfg.name}_{cfg.scene.image_size}px_g{grid}_{cam}",
+            dataset_dir=self.dataset_dir or f"data/datasets/{dataset_name(cfg)}",
             out_dir=self.out_dir or "data/runs/left_right", figures_dir=self.figures_dir or "figures/left_right")
 
     def config(self, kind=None, seed=None, extra=()) -> Config:
@@ -53,12 +53,17 @@ CANDIDATES = {
     "act_attention": ("act", ["policy.act.pool=attention"]),
     "para_bilinear_refine_framed": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine"] + FRAMED_CAMERA),
     "act_spatial_softmax_framed": ("act", ["policy.act.pool=spatial_softmax"] + FRAMED_CAMERA),
+    # what more demos buy: the paper's 16 x 16 grid (128 left-half demos instead of 32), same steps
+    "act_spatial_softmax_g16": ("act", ["policy.act.pool=spatial_softmax", "demos.grid=16"]),
+    "para_bilinear_refine_g16": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16"]),
 }
 CHOICES = [
     dict(choice="PARA volume target and decoding", candidates=["para_bilinear_refine", "para_onehot_argmax"]),
     dict(choice="ACT global token", candidates=["act_spatial_softmax", "act_attention"]),
     dict(choice="camera (agent view vs framed on the workspace)",
          candidates=["para_bilinear_refine", "para_bilinear_refine_framed", "act_spatial_softmax", "act_spatial_softmax_framed"]),
+    dict(choice="demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)",
+         candidates=["para_bilinear_refine", "para_bilinear_refine_g16", "act_spatial_softmax", "act_spatial_softmax_g16"]),
 ]
 
 def choices_with_evidence(validation: dict, picked: dict) -> list:
@@ -75,15 +80,21 @@ def choices_with_evidence(validation: dict, picked: dict) -> list:
 
 # What the cpu preset holds (para_wb/presets/cpu.yaml), for results.md; the evidence comes from validation.json.
 PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global token": "spatial_softmax",
-          "camera (agent view vs framed on the workspace)": "agent view"}
+          "camera (agent view vs framed on the workspace)": "agent view",
+          "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "8 x 8 (the cpu budget: see the README)"}
 
 # %% ../../nbs/experiments/left_right.ipynb 11
+def dataset_name(cfg: Config) -> str:
+    "positions_<preset>_<px>px_g<grid>_<agentview|framed>: what the data sections of `cfg` make."
+    return f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
+
 def make_dataset(args: LeftRightArgs, extra=()) -> Path:
-    "The position-grid dataset for this config (generated on first use, resumable; an existing one is reused)."
-    cfg = args.config(extra=extra)
+    """The position-grid dataset for this config (generated on first use in `workers` processes, resumable; an existing
+    one is reused). A candidate whose overrides change the data (grid, camera) gets its own folder beside it."""
+    base, cfg = args.config(), args.config(extra=extra)
     d = Path(args.dataset_dir)
-    if any(o.startswith("scene.camera") for o in extra):            # a candidate with another camera: another dataset
-        d = d.with_name(d.name.replace("_agentview", "") + "_framed")
+    if config_diff(base, cfg):                                    # other scene / demos settings: another dataset
+        d = d.parent / dataset_name(cfg)
     return Path(generate_position_grid(cfg, d, progress=args.progress, workers=args.workers))
 
 def validate(args: LeftRightArgs, candidates: dict | None = None) -> dict:
