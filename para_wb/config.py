@@ -66,6 +66,7 @@ class EvalConfig:
     max_steps: int = 600                    # servo steps per rollout (each executes one waypoint)
     execute_per_prediction: int = 4         # waypoints executed before re-rendering and re-predicting
     release_steps: int = 12                 # after PLACE, waypoints more to see whether the policy lets go ("released")
+    stop_at_rest: bool = True               # end a rollout once a stateless policy leaves the scene unchanged for a cycle
     episodes_per_position: int = 1
     seed: int = 0
 
@@ -96,6 +97,7 @@ class TrainConfig:
     device: str = "auto"                    # "auto" (cuda if available), "cpu" or "cuda"
     amp: bool = True                        # mixed precision where a GPU exists (ignored on CPU)
     threads: int = 0                        # torch CPU threads; 0 = leave torch's default
+    cache_images: bool = False              # decode the training frames once into memory (small datasets only)
     seed: int = 0
 
 # %% ../nbs/01_config.ipynb 6

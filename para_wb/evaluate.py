@@ -17,10 +17,11 @@ from .expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_
                             servo_to_waypoint, bowl_grid)
 
 # %% auto 0
-__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction', 'PolicyOutputError',
-           'validate_prediction', 'Episode', 'episodes_at', 'RolloutResult', 'teleport_servo_rollout',
-           'ExpertOraclePolicy', 'ReplayPolicy', 'summarize', 'success_table', 'table_markdown', 'SamePolicy',
-           'evaluate_episodes', 'evaluate_policy', 'save_results', 'load_results', 'load_frames']
+__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'REST_TOL', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction',
+           'PolicyOutputError', 'validate_prediction', 'Episode', 'episodes_at', 'RolloutResult',
+           'teleport_servo_rollout', 'ExpertOraclePolicy', 'ReplayPolicy', 'summarize', 'success_table',
+           'table_markdown', 'SamePolicy', 'evaluate_episodes', 'evaluate_policy', 'save_results', 'load_results',
+           'load_frames']
 
 # %% ../nbs/07_evaluate.ipynb 4
 @dataclass
@@ -119,6 +120,7 @@ class RolloutResult:
     split: str = ""
     viewpoint: tuple | None = None
     episode_index: int = -1         # index in the evaluated episode list
+    stopped_at_rest: bool = False   # ended early: a stateless policy left the scene unchanged for a whole cycle (eval.stop_at_rest)
 
     @property
     def success(self) -> bool: return self.outcome == "PLACE"
@@ -131,7 +133,8 @@ class RolloutResult:
                  ik_failures=self.ik_failures, n_clamped=self.n_clamped, distractor_seed=self.distractor_seed,
                  position_id=self.position_id, split=self.split, episode_index=self.episode_index,
                  viewpoint_theta=None if self.viewpoint is None else self.viewpoint[0],
-                 viewpoint_phi=None if self.viewpoint is None else self.viewpoint[1], has_frames=bool(self.frames))
+                 viewpoint_phi=None if self.viewpoint is None else self.viewpoint[1], has_frames=bool(self.frames),
+                 stopped_at_rest=self.stopped_at_rest)
         if trajectory: d.update(eef=np.round(self.eef, 5).tolist(), gripper=self.gripper.tolist())
         return d
 
@@ -142,7 +145,8 @@ class RolloutResult:
                    r["wall_s"], np.asarray(r["final_bowl"]), np.asarray(r["final_plate"]),
                    np.asarray(r.get("eef", np.zeros((0, 3))), float).reshape(-1, 3), np.asarray(r.get("gripper", []), float),
                    r.get("ik_failures", 0), r.get("n_clamped", 0), r.get("distractor_seed"), None, r.get("released", False),
-                   r.get("place_step", -1), r.get("position_id", -1), r.get("split", ""), vp, r.get("episode_index", -1))
+                   r.get("place_step", -1), r.get("position_id", -1), r.get("split", ""), vp, r.get("episode_index", -1),
+                   r.get("stopped_at_rest", False))
 
 def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalConfig | None = None,
                            record_frames: bool = False, reset_info: dict | None = None) -> RolloutResult:
@@ -158,8 +162,11 @@ def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalCon
     eef, grip, frames = [scene.eef_pos()], [], [] if record_frames else None
     lifted = released = False
     place_step, n_steps, n_pred, fails, clamped = -1, 0, 0, 0, 0
-    def finished(): return n_steps >= ecfg.max_steps or released or (place_step >= 0 and n_steps - place_step >= ecfg.release_steps)
+    at_rest, can_rest = False, bool(ecfg.stop_at_rest and getattr(policy, "stateless", False))
+    def finished(): return (n_steps >= ecfg.max_steps or released or at_rest
+                            or (place_step >= 0 and n_steps - place_step >= ecfg.release_steps))
     while not finished():
+        state0 = _sim_state(scene) if can_rest else None
         img = scene.render()
         if record_frames: frames.append(img)
         obs = Observation(img, scene.camera(), scene.eef_pos(), float(scene.gripper_cmd), n_steps)
@@ -176,12 +183,20 @@ def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalCon
                 released |= gc < 0
             if finished(): break
         if hasattr(policy, "advance"): policy.advance(done)
+        # A stateless policy whose whole prediction cycle left the scene unchanged will see the same observation again
+        # and answer the same: the rest of the rollout would repeat this cycle. Stop; the outcome cannot change.
+        if can_rest and done == k_exec and not finished() and np.abs(_sim_state(scene) - state0).max() < REST_TOL: at_rest = True
     if record_frames: frames.append(scene.render())
     placed = place_step >= 0
     return RolloutResult(ep.bowl_xy, rollout_outcome(placed, lifted), placed, bool(lifted), n_steps, n_pred,
                          time.perf_counter() - t0, scene.bowl_pos(), scene.plate_pos(), np.array(eef),
                          np.array(grip, dtype=float), fails, clamped, ep.distractor_seed, frames, bool(released), place_step,
-                         ep.position_id, ep.split, ep.viewpoint)
+                         ep.position_id, ep.split, ep.viewpoint, stopped_at_rest=at_rest)
+
+REST_TOL = 1e-6     # m / rad / (m/s): "unchanged" for the at-rest stop
+
+def _sim_state(scene) -> np.ndarray:
+    return np.concatenate([scene.data.qpos, scene.data.qvel, [scene.gripper_cmd]])
 
 # %% ../nbs/07_evaluate.ipynb 12
 class _PlanFollower:
@@ -326,7 +341,7 @@ def evaluate_policy(scene: BowlPlateScene, policy, positions, cfg: Config | None
 # %% ../nbs/07_evaluate.ipynb 19
 CSV_COLUMNS = ["episode_index", "position_id", "split", "bowl_x", "bowl_y", "viewpoint_theta", "viewpoint_phi",
                "distractor_seed", "outcome", "placed", "released", "lifted", "place_step", "n_steps", "n_predictions",
-               "wall_s", "ik_failures", "n_clamped", "has_frames"]
+               "wall_s", "ik_failures", "n_clamped", "stopped_at_rest", "has_frames"]
 
 def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name: str | None = None, extra: dict | None = None) -> dict:
     "Write `eval.json`, `eval.csv` and the recorded rollouts' frames under `out_dir` (atomically); return their paths."

@@ -16,6 +16,7 @@ __all__ = ['LearnedPolicy', 'CheckpointPolicy', 'binarize_gripper', 'open_loop_e
 # %% ../nbs/16_policy.ipynb 4
 class LearnedPolicy:
     "Wrap a `PolicyModel` (PARA, ACT or global regression) so `teleport_servo_rollout` can run it."
+    stateless = True                      # the prediction depends on the observation only (eval.stop_at_rest may apply)
     def __init__(self, model, device: str | torch.device = "cpu", name: str | None = None):
         self.model = model.to(device).eval()
         self.device = torch.device(device)

@@ -25,7 +25,7 @@ __all__ = ['RESUMABLE_KEYS', 'TRAINING_SECTIONS', 'TrainError', 'seed_everything
 
 # %% ../nbs/15_train.ipynb 4
 # train.* keys that only change how a run is carried out, not what it computes: they may differ on resume.
-RESUMABLE_KEYS = ("name", "train.log_every", "train.checkpoint_every", "train.snapshot_steps", "train.n_snapshot_images",
+RESUMABLE_KEYS = ("name", "train.cache_images", "train.log_every", "train.checkpoint_every", "train.snapshot_steps", "train.n_snapshot_images",
                   "train.num_workers", "train.device", "train.threads")
 
 class TrainError(ValueError):
@@ -199,7 +199,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
     stats = compute_stats(dataset_path, demos=train_demos)
     d = cfg.dataset
     ds_kw = dict(horizon=d.horizon, stats=stats, height_bins=d.height_bins, gripper_bins=d.gripper_bins,
-                 rotation_bins=d.rotation_bins, validate=False)
+                 rotation_bins=d.rotation_bins, validate=False, cache_images=tc.cache_images)
     ds = PARADataset(dataset_path, demos=train_demos, **ds_kw)
     val_ds = PARADataset(dataset_path, demos=_select_demos(dataset_path, val_filter, "val_filter"), **ds_kw) if val_filter else ds
     snap_batch = _snapshot_samples(val_ds, tc.n_snapshot_images)

@@ -24,11 +24,12 @@ class PARADataset(torch.utils.data.Dataset):
     def __init__(self, path, horizon: int = 12, stats: DatasetStats | str | Path | None = None,
                  demos: Iterable[int] | None = None, demo_filter: Callable[[dict], bool] | None = None,
                  height_bins: int = 32, gripper_bins: int = 32, rotation_bins: int = 32,
-                 image_dtype: str = "float32", expect_config: Config | None = None, validate: bool = True):
+                 image_dtype: str = "float32", expect_config: Config | None = None, validate: bool = True,
+                 cache_images: bool = False):
         self.path, self.horizon = dataset_file(path), int(horizon)
         if self.horizon < 1: raise ValueError(f"horizon must be >= 1, got {horizon}")
         if image_dtype not in ("float32", "uint8"): raise ValueError(f"image_dtype must be 'float32' or 'uint8', got {image_dtype!r}")
-        self.image_dtype = image_dtype
+        self.image_dtype, self.cache_images = image_dtype, bool(cache_images)
         if validate: validate_dataset(self.path, expect_config)
         metas = list_demos(self.path)
         keep = None if demos is None else set(int(k) for k in demos)
@@ -80,7 +81,8 @@ class PARADataset(torch.utils.data.Dataset):
         if self._h5 is None or self._pid != os.getpid():      # first use in this process (e.g. a DataLoader worker)
             self._h5, self._pid, self._ds = h5py.File(self.path, "r"), os.getpid(), {}
         ds = self._ds.get(key)
-        if ds is None: ds = self._ds[key] = self._h5["data"][key][IMAGE_KEY]
+        if ds is None:        # with cache_images, a demo's frames are decoded once into memory (uint8), not per sample
+            ds = self._ds[key] = self._h5["data"][key][IMAGE_KEY][()] if self.cache_images else self._h5["data"][key][IMAGE_KEY]
         return ds
 
     def __getstate__(self):
