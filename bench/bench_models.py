@@ -11,8 +11,11 @@ batch 16, S=32, T=12, 32 bins). Variants are measured in interleaved rounds and 
 so load from other processes hits all of them alike. With --alternatives, also the backbone/resolution
 candidates for a faster cpu preset (estimated seconds per 1000 training steps, data loading not included).
 
+On a GPU (`--device cuda`, optionally `--amp` for bf16 autocast as train.py uses it) the timings synchronise
+the device around each round.
+
 Usage:  python bench/bench_models.py [--preset cpu] [--threads 2] [--rounds 5] [--steps 3] [--alternatives]
-                                     [--out bench/results/models_cpu.json]
+                                     [--device cpu|cuda] [--amp] [--out bench/results/models_cpu.json]
 """
 from __future__ import annotations
 import argparse, dataclasses, datetime, os, platform, statistics, sys, time
@@ -57,37 +60,45 @@ class BareBackbone(torch.nn.Module):
         f, g = self.backbone(batch["image"])
         return dict(loss=f.mean() + g.mean())
 
-def make_step(model, batch, lr=1e-3):
+def make_step(model, batch, lr=1e-3, amp: bool = False):
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    dev = next(model.parameters()).device
     def step():
-        out = model(batch)
+        # bf16 autocast exactly as train.py does on a GPU (no grad scaler needed for bf16)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            out = model(batch)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         opt.step()
     return step
 
+def _sync():
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+
 def measure(steps: dict, rounds: int, n: int, warmup: int = 2) -> dict:
     for s in steps.values():
         for _ in range(warmup): s()
+    _sync()
     times = {k: [] for k in steps}
     for _ in range(rounds):
         for k, s in steps.items():
             t = time.perf_counter()
             for _ in range(n): s()
+            _sync()
             times[k].append((time.perf_counter() - t) / n)
     return {k: dict(step_s_median=statistics.median(v), step_s_min=min(v), step_s_all=[round(x, 4) for x in v]) for k, v in times.items()}
 
-def bench_config(cfg, B, rounds, n, kinds=("para", "act", "global")) -> dict:
+def bench_config(cfg, B, rounds, n, kinds=("para", "act", "global"), device="cpu", amp=False) -> dict:
     torch.manual_seed(0)
-    batch = fake_batch(cfg, B)
-    steps = {"backbone": make_step(BareBackbone(cfg), batch)}
+    batch = {k: v.to(device) for k, v in fake_batch(cfg, B).items()}
+    steps = {"backbone": make_step(BareBackbone(cfg).to(device), batch, amp=amp)}
     params = {}
     for k in kinds:
         c = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, kind=k))
         m = make_model(c, fake_stats())
         params[k] = sum(p.numel() for p in m.parameters())
-        steps[k] = make_step(m, batch)
+        steps[k] = make_step(m.to(device), batch, amp=amp)
     res = measure(steps, rounds, n)
     bb = res["backbone"]["step_s_median"]
     for k, r in res.items():
@@ -106,6 +117,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=3, help="training steps per variant per round")
     ap.add_argument("--alternatives", action="store_true", help="also time cheaper backbone/resolution candidates")
     ap.add_argument("--set", nargs="*", default=[], help="config overrides, e.g. policy.para.hidden_dim=32")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast (GPU training's default, train.amp)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -115,13 +128,14 @@ def main(argv=None):
     out = dict(created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                machine=dict(platform=platform.platform(), processor=platform.processor(), cpu_count=os.cpu_count(),
                             loadavg_start=os.getloadavg(), torch=torch.__version__, threads=torch.get_num_threads()),
+               device=a.device, amp=a.amp, gpu=torch.cuda.get_device_name() if a.device == "cuda" else None,
                preset=a.preset, overrides=a.set, batch_size=B, rounds=a.rounds, steps_per_round=a.steps,
                model=cfg.model.__dict__, policy=cfg.policy, image_size=cfg.scene.image_size, horizon=cfg.dataset.horizon,
                height_bins=cfg.dataset.height_bins)
-    res = bench_config(cfg, B, a.rounds, a.steps)
+    res = bench_config(cfg, B, a.rounds, a.steps, device=a.device, amp=a.amp)
     out["results"] = res
     print(f"{a.preset}: {cfg.model.backbone} {cfg.scene.image_size}px stride {cfg.model.feature_stride} B={B} S={cfg.policy_options('para').get('pred_size')} "
-          f"T={cfg.dataset.horizon} threads={a.threads}")
+          f"T={cfg.dataset.horizon} threads={a.threads} device={a.device} amp={a.amp}")
     for k, r in res.items():
         print(f"  {k:9s} {r['img_per_s']:8.1f} img/s  {r['step_s_median'] * 1000:7.1f} ms/step  "
               f"{r['s_per_1000_steps']:7.1f} s/1000 steps  ratio {r.get('ratio_vs_backbone', 1.0):.3f}")
@@ -130,13 +144,13 @@ def main(argv=None):
         for bb, size, stride in (("resnet18", 96, 8), ("resnet18", 64, 8), ("resnet10t", 128, 8), ("resnet10t", 96, 8),
                                  ("resnet10t", 128, 16)):
             c = load_config(a.preset, list(a.set) + [f"model.backbone={bb}", f"scene.image_size={size}", f"model.feature_stride={stride}"])
-            r = bench_config(c, B, max(2, a.rounds // 2), a.steps, kinds=("para", "act"))
+            r = bench_config(c, B, max(2, a.rounds // 2), a.steps, kinds=("para", "act"), device=a.device, amp=a.amp)
             alts[f"{bb}_{size}px_s{stride}"] = r
             print(f"  alt {bb:9s} {size}px s{stride}: " + "  ".join(f"{k} {v['s_per_1000_steps']:.0f}s/1k" for k, v in r.items()))
         out["alternatives"] = alts
     out["machine"]["loadavg_end"] = os.getloadavg()
     out["wall_s"] = round(time.time() - t0, 1)
-    path = save_json(a.out or os.path.join(ROOT, "bench", "results", f"models_{a.preset}.json"), out)
+    path = save_json(a.out or os.path.join(ROOT, "bench", "results", f"models_{a.preset}{'' if a.device == 'cpu' else '_' + a.device}.json"), out)
     print("wrote", path)
 
 if __name__ == "__main__":

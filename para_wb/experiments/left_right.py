@@ -17,8 +17,9 @@ from ..files import atomic_write_text, load_json
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'choices_with_evidence',
-           'dataset_name', 'make_dataset', 'validate', 'run_left_right', 'main']
+__all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'CANDIDATES', 'CHOICES', 'PICKED', 'STAGES', 'LeftRightArgs',
+           'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'write_reports',
+           'run_left_right', 'report_left_right', 'main']
 
 # %% ../../nbs/experiments/left_right.ipynb 5
 @dataclass
@@ -75,7 +76,7 @@ def choices_with_evidence(validation: dict, picked: dict) -> list:
             rows = [r for r in validation.values() if r["candidate"] == name]
             if rows: ev.append(f"{name}: {sum(r['PLACE'] for r in rows)}/{sum(r['n'] for r in rows)}")
         out.append(dict(choice=c["choice"], options=", ".join(c["candidates"]), picked=picked.get(c["choice"], "?"),
-                        evidence="; ".join(ev) or "not run"))
+                        evidence="; ".join(ev) or "not run in this folder (the full protocol's: figures/left_right/validation.md)"))
     return out
 
 # What the cpu preset holds (para_wb/presets/cpu.yaml), for results.md; the evidence comes from validation.json.
@@ -98,7 +99,7 @@ def make_dataset(args: LeftRightArgs, extra=()) -> Path:
     return Path(generate_position_grid(cfg, d, progress=args.progress, workers=args.workers))
 
 def validate(args: LeftRightArgs, candidates: dict | None = None) -> dict:
-    "Train each candidate and evaluate it on the validation episodes only; writes validation.json/.md."
+    "Train each candidate and evaluate it on the validation episodes only; adds its rows to validation.json/.md."
     args = args.resolved()
     table = {}
     for name, (kind, ov) in (candidates or CANDIDATES).items():
@@ -106,11 +107,14 @@ def validate(args: LeftRightArgs, candidates: dict | None = None) -> dict:
         table = run_validation(args, SPLIT, ds, {name: (kind, ov)})
     return table
 
-def run_left_right(args: LeftRightArgs) -> dict:
-    "Dataset → every policy and seed trained on the left half → validation and test rollouts → results.md + figures."
-    args = args.resolved()
-    ds = make_dataset(args)
-    results = run_experiment(args, SPLIT, ds, "left_right", paper=PAPER)
+def pick_candidates(names: list[str]) -> dict:
+    "The CANDIDATES named (all when `names` is empty); an unknown name is an error that lists the known ones."
+    bad = [n for n in names if n not in CANDIDATES]
+    if bad: raise SystemExit(f"unknown candidate(s) {bad}: choose from {sorted(CANDIDATES)}")
+    return {n: CANDIDATES[n] for n in names} if names else dict(CANDIDATES)
+
+def write_reports(args: LeftRightArgs, results: dict) -> None:
+    "results.md (with the choices and their validation evidence), validation.md and the figures, from saved results."
     ex = ExperimentDir(args.out_dir)
     validation = load_json(ex / "validation.json") if (ex / "validation.json").exists() else {}
     md = results_markdown(results, "Left → Right position extrapolation: PARA vs ACT", choices_with_evidence(validation, PICKED),
@@ -118,21 +122,46 @@ def run_left_right(args: LeftRightArgs) -> dict:
     Path(args.figures_dir).mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(args.figures_dir) / "results.md", md)
     if validation: atomic_write_text(Path(args.figures_dir) / "validation.md", validation_markdown(validation))
-    common_figures(results, ex, args.figures_dir, args.config(), ds)
+    common_figures(results, ex, args.figures_dir, args.config(), results["dataset"])
+
+def run_left_right(args: LeftRightArgs) -> dict:
+    "Dataset → every policy and seed trained on the left half → validation and test rollouts → results.md + figures."
+    args = args.resolved()
+    results = run_experiment(args, SPLIT, make_dataset(args), "left_right", paper=PAPER)
+    write_reports(args, results)
     return results
 
+def report_left_right(args: LeftRightArgs) -> dict:
+    """Rebuild results.md, validation.md and the figures from the saved results.json and validation.json: no training,
+    no rollout (e.g. after validation candidates were added; the test split is not touched again)."""
+    args = args.resolved()
+    ex = ExperimentDir(args.out_dir)
+    if not ex.results_file.exists():
+        raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
+    results = ex.results()
+    write_reports(args, results)
+    return results
+
+STAGES = ("validate", "experiment", "report")
+
 def main(argv=None):
-    "python -m para_wb.experiments.left_right [--stage validate|experiment] [options]"
+    "python -m para_wb.experiments.left_right [--stage validate|experiment|report] [--candidates NAME ...] [options]"
     argv = list(sys.argv[1:] if argv is None else argv)
-    stage = "experiment"
+    stage, names = "experiment", []
     if "--stage" in argv:
-        i = argv.index("--stage"); stage = argv[i + 1]; del argv[i:i + 2]
-    if stage not in ("validate", "experiment"): raise SystemExit(f"--stage {stage!r}: use 'validate' or 'experiment'")
-    args = LeftRightArgs.from_cli(argv, "Left → Right position extrapolation, PARA vs ACT (--stage validate|experiment)").for_run()
-    if stage == "validate": print(validation_markdown(validate(args)))
+        i = argv.index("--stage"); stage = argv[i + 1] if i + 1 < len(argv) else ""; del argv[i:i + 2]
+    if "--candidates" in argv:                                 # validation candidates by name (all by default)
+        i = argv.index("--candidates"); j = i + 1
+        while j < len(argv) and not argv[j].startswith("--"): j += 1
+        names = argv[i + 1:j]; del argv[i:j]
+    if stage not in STAGES: raise SystemExit(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
+    args = LeftRightArgs.from_cli(argv, "Left → Right position extrapolation, PARA vs ACT "
+                                        "(--stage validate|experiment|report, --candidates NAME ... for validate)").for_run()
+    if stage == "validate": print(validation_markdown(validate(args, pick_candidates(names))))
     else:
-        run_left_right(args)
+        (run_left_right if stage == "experiment" else report_left_right)(args)
         print((Path(args.resolved().figures_dir) / "results.md").read_text())
+
 
 # %% ../../nbs/experiments/left_right.ipynb 15
 #| eval: false
