@@ -12,8 +12,9 @@ import numpy as np
 __all__ = ['LIBERO_AGENTVIEW_POS', 'LIBERO_AGENTVIEW_QUAT', 'SPLITS', 'intrinsics', 'quat_to_xmat', 'xmat_to_quat',
            'look_at_xmat', 'Camera', 'libero_agentview', 'world_to_camera', 'world_to_pixel', 'world_to_pixel_depth',
            'project_points_in_image', 'pixel_to_ray', 'pixel_and_height_to_world', 'framed_camera',
-           'camera_from_mujoco', 'set_mujoco_camera', 'look_at_point', 'Viewpoint', 'default_viewpoint', 'orbit_camera',
-           'orbit_viewpoints', 'is_left', 'split_viewpoints', 'red_centroid', 'render_centroids', 'render_check']
+           'camera_from_mujoco', 'set_mujoco_camera', 'look_at_point', 'Viewpoint', 'default_viewpoint', 'view_key',
+           'orbit_camera', 'orbit_viewpoints', 'is_left', 'split_viewpoints', 'red_centroid', 'render_centroids',
+           'render_check']
 
 # %% ../nbs/02_camera.ipynb 4
 def intrinsics(fovy_deg: float, width: int, height: int) -> np.ndarray:
@@ -270,6 +271,11 @@ class Viewpoint:
 def default_viewpoint(default_cam: Camera) -> Viewpoint:
     "The unmoved camera as a viewpoint (θ = 0, index −1)."
     return Viewpoint(0.0, 0.0, default_cam, -1)
+
+def view_key(view) -> tuple:
+    "(θ, φ mod 360) of a `Viewpoint` or a (θ, φ) pair (a demo's or rollout's `viewpoint`), rounded to 1e-6; every θ = 0 view is (0, 0)."
+    th, ph = (view.theta_deg, view.phi_deg) if hasattr(view, "theta_deg") else (float(view[0]), float(view[1]))
+    return (0.0, 0.0) if abs(th) < 1e-9 else (round(float(th), 6), round(float(ph) % 360.0, 6) % 360.0)
 
 def orbit_camera(default_cam: Camera, center, theta_deg: float, phi_deg: float) -> Camera:
     "The default camera moved by (θ, φ) on the sphere around `center`, looking at it with minimal roll."

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 import numpy as np
+from ..camera import view_key
 from ..config import Config, ConfigError, as_override_list, load_config
 from ..dataset.storage import list_demos, load_demo, dataset_file
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
@@ -123,15 +124,19 @@ def _bool(s: str) -> bool:
 # %% ../../nbs/experiments/30_harness.ipynb 8
 @dataclass
 class Split:
-    "Which bowl positions train (`train_region`) and which are tested (`test_region`); `describe` goes into results.md."
+    """Which demos train and where the validation and test episodes are: bowl regions (`train_region`, `test_region`)
+    and, optionally, camera viewpoints (`train_views`, `test_views`); `describe` goes into results.md."""
     name: str
     train_region: Callable[[tuple], bool]
     test_region: Callable[[tuple], bool]
     describe: str = ""
+    train_views: list | None = None     # Viewpoints: training demos and validation episodes (None: any demo, default camera)
+    test_views: list | None = None      # Viewpoints of the test episodes (None: the default camera)
 
     def train_demo(self, meta: dict) -> bool:
-        "`demo_filter` for training: the demo's bowl started in the training region."
-        return bool(self.train_region(tuple(meta["bowl_xy"])))
+        "`demo_filter` for training: the demo's bowl started in the training region (and it was seen from a training view)."
+        if not self.train_region(tuple(meta["bowl_xy"])): return False
+        return self.train_views is None or view_key(meta["viewpoint"]) in {view_key(v) for v in self.train_views}
 
     def sample(self, cfg: Config, region: Callable, n: int, rng: np.random.Generator, max_tries: int = 100_000) -> np.ndarray:
         "n bowl positions drawn uniformly from the bowl area, kept where `region` holds."
@@ -145,17 +150,33 @@ class Split:
         if len(out) < n: raise ValueError(f"split {self.name!r}: found only {len(out)} of {n} positions in the region after {max_tries} draws")
         return np.array(out).reshape(-1, 2)
 
+    def deal_views(self, views: list | None, n: int, rng: np.random.Generator) -> list:
+        "`n` views from `views` in shuffled rounds (each view ⌊n/len⌋ or one more times); None → n times None."
+        if views is None: return [None] * n
+        if not len(views): raise ValueError(f"split {self.name!r}: an empty list of viewpoints")
+        out = []
+        while len(out) < n: out += [views[i] for i in rng.permutation(len(views))]
+        return out[:n]
+
     def episodes(self, cfg: Config, n_val: int, n_test: int, seed: int) -> dict:
-        "{'val': [...], 'test': [...]} episodes; validation inside the training region, test inside the test region."
+        "{'val': [...], 'test': [...]} episodes; validation inside the training region (and views), test inside the test region (and views)."
         rng = np.random.default_rng([int(seed), 7])
         val = self.sample(cfg, self.train_region, n_val, rng)
         test = self.sample(cfg, self.test_region, n_test, rng)
-        bad = [tuple(xy) for xy in val if self.test_region(tuple(xy))]
-        if bad: raise ValueError(f"split {self.name!r}: validation positions {bad[:3]} fall in the test region; make the regions disjoint")
-        return dict(val=[Episode(xy, position_id=i, split="val") for i, xy in enumerate(val)],
-                    test=[Episode(xy, position_id=1000 + i, split="test") for i, xy in enumerate(test)])
+        vrng = np.random.default_rng([int(seed), 8])        # its own stream: the positions are those of a split without views
+        val_views, test_views = self.deal_views(self.train_views, len(val), vrng), self.deal_views(self.test_views, len(test), vrng)
+        test_keys = {view_key(v) for v in self.test_views} if self.test_views is not None else {(0.0, 0.0)}
+        bad = [tuple(xy) for xy, v in zip(val, val_views)
+               if self.test_region(tuple(xy)) and (view_key(v) if v is not None else (0.0, 0.0)) in test_keys]
+        if bad: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
+                                 f"region and viewpoint); make the regions or the viewpoints disjoint")
+        def ep(xy, i, split, v):
+            if v is None: return Episode(xy, position_id=i, split=split)
+            return Episode(xy, position_id=i, split=split, viewpoint=(v.theta_deg, v.phi_deg), camera=v.camera.to_dict())
+        return dict(val=[ep(xy, i, "val", v) for i, (xy, v) in enumerate(zip(val, val_views))],
+                    test=[ep(xy, 1000 + i, "test", v) for i, (xy, v) in enumerate(zip(test, test_views))])
 
-# %% ../../nbs/experiments/30_harness.ipynb 11
+# %% ../../nbs/experiments/30_harness.ipynb 13
 def _episodes_key(episodes: list) -> str:
     return hashlib.sha256(json.dumps([e.to_dict() for e in episodes], sort_keys=True).encode()).hexdigest()[:16]
 
@@ -191,7 +212,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
         save_json(log, entries)
     return res
 
-# %% ../../nbs/experiments/30_harness.ipynb 13
+# %% ../../nbs/experiments/30_harness.ipynb 15
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
     "Train and evaluate on validation only each candidate {name: (kind, [overrides])}; write validation.json/.md."
     ex = ExperimentDir(out_dir or args.out_dir)
@@ -231,7 +252,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/30_harness.ipynb 15
+# %% ../../nbs/experiments/30_harness.ipynb 17
 def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     metas = [m for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
@@ -279,7 +300,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     save_json(ex.results_file, results)
     return results
 
-# %% ../../nbs/experiments/30_harness.ipynb 17
+# %% ../../nbs/experiments/30_harness.ipynb 19
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
     "Summaries, clustered comparisons, tables and diagnostics from the saved evaluations of an experiment."
     from para_wb.policies.factory import load_policy_model
@@ -318,7 +339,7 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
     out["open_loop"] = ol
     return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 19
+# %% ../../nbs/experiments/30_harness.ipynb 21
 def _pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
 
 def _label(kind: str) -> str:
@@ -344,8 +365,9 @@ def _per_table(records: list, key: str) -> str:
         lines.append("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()) + " |")
     return "\n".join(lines)
 
-def results_markdown(results: dict, title: str, choices: list | None = None, notes: str = "") -> str:
-    "results.md from results.json (see above)."
+def results_markdown(results: dict, title: str, choices: list | None = None, notes: str = "",
+                     test_title: str = "Test: unseen positions") -> str:
+    "results.md from results.json (see above); `test_title` heads the test section."
     a = results["args"]; cfg = results["config"]
     md = [f"# {title}", "",
           f"preset `{a['preset']}` (overrides: {', '.join(a['overrides']) or 'none'}); backbone `{cfg['model']['backbone']}`, "
@@ -355,7 +377,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
           f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; total wall time {results['seconds'] / 60:.1f} min "
           f"(this call). The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
     if "test" in results["splits"]:
-        md += ["## Test: unseen positions", "", summary_table(results["splits"]["test"], results.get("paper")), ""]
+        md += [f"## {test_title}", "", summary_table(results["splits"]["test"], results.get("paper")), ""]
         if results["splits"]["test"]["comparisons"]:
             md += ["Clustered comparison on test (paired permutation test over positions; cluster bootstrap over positions and seeds):", "",
                    comparison_markdown(results["splits"]["test"]["comparisons"]), ""]
@@ -394,7 +416,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 21
+# %% ../../nbs/experiments/30_harness.ipynb 23
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")
