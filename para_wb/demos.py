@@ -144,8 +144,9 @@ def dataset_viewpoints(cfg: Config, scene: BowlPlateScene | None = None) -> list
     return [default_viewpoint(default)] + orbit_viewpoints(default, look_at_point(default, 0.90), v.n_theta, v.n_phi, v.theta_max_deg)
 
 def generate_viewpoint_grid(cfg: Config, out_dir, demos_per_viewpoint: int | None = None, n_theta: int | None = None,
-                            n_phi: int | None = None, scene: BowlPlateScene | None = None, progress: bool = True) -> Path:
-    "`demos_per_viewpoint` random-bowl demos from each of the default + `n_theta`×`n_phi` orbit viewpoints."
+                            n_phi: int | None = None, scene: BowlPlateScene | None = None, progress: bool = True,
+                            workers: int = 1) -> Path:
+    "`demos_per_viewpoint` random-bowl demos from each of the default + `n_theta`×`n_phi` orbit viewpoints (in `workers` processes when no `scene` is passed)."
     cfg = _with(_with(cfg, "viewpoints", n_theta=n_theta, n_phi=n_phi), "demos", demos_per_viewpoint=demos_per_viewpoint)
     own = scene is None
     scene = scene or BowlPlateScene(cfg)
@@ -153,7 +154,7 @@ def generate_viewpoint_grid(cfg: Config, out_dir, demos_per_viewpoint: int | Non
         vps, m = dataset_viewpoints(cfg, scene), cfg.demos.demos_per_viewpoint
         jobs = [dict(bowl_xy=_random_bowl_xy(cfg, _demo_rng(cfg, k)), viewpoint=vps[k // m], seed=cfg.demos.seed)
                 for k in range(len(vps) * m)]
-        return _generate("viewpoints", cfg, out_dir, jobs, scene, progress)
+        return _generate("viewpoints", cfg, out_dir, jobs, None if own and workers > 1 else scene, progress, workers)
     finally:
         scene.set_camera(None)
         if own: scene.close()

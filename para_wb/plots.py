@@ -16,8 +16,9 @@ from .files import save_figure
 from .runs import RunDir
 
 # %% auto 0
-__all__ = ['OUTCOME_COLORS', 'success_map', 'plot_success_map', 'plot_positions', 'plot_rollout_rows', 'plot_loss',
-           'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
+__all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'success_map', 'plot_success_map', 'plot_positions', 'viewpoint_success',
+           'plot_viewpoint_polar', 'plot_theta_curve', 'plot_rollout_rows', 'plot_loss', 'plot_heatmap_snapshots',
+           'plot_demo_frames', 'save_demo_figure']
 
 # %% ../nbs/18_plots.ipynb 4
 OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#ffb000", "MISS": "#d62728"}
@@ -79,6 +80,78 @@ def plot_positions(ax, cfg: Config, groups: dict, title: str | None = None):
     return ax
 
 # %% ../nbs/18_plots.ipynb 10
+def _view_and_success(r) -> tuple:
+    "((θ, φ) key, success) of a `RolloutResult` or a rollout record dict (viewpoint_theta/phi, success or outcome)."
+    from para_wb.camera import view_key
+    if isinstance(r, dict):
+        v = None if r.get("viewpoint_theta") is None else (r["viewpoint_theta"], r["viewpoint_phi"])
+        ok = bool(r["success"]) if "success" in r else r["outcome"] == "PLACE"
+    else: v, ok = r.viewpoint, r.success
+    return view_key((0.0, 0.0) if v is None else v), ok
+
+def viewpoint_success(results: list) -> dict:
+    "{(θ, φ): (PLACE count, rollouts)} over rollouts (`RolloutResult`s or records); no viewpoint = the default camera (0, 0)."
+    out = {}
+    for r in results:
+        key, ok = _view_and_success(r)
+        k, n = out.get(key, (0, 0)); out[key] = (k + int(ok), n + 1)
+    return dict(sorted(out.items()))
+
+def plot_viewpoint_polar(ax, results: list, train_views=(), theta_max: float | None = None, title: str | None = None,
+                         colorbar: bool = True):
+    """On a polar `ax` (angle φ, radius θ in degrees): one dot per viewpoint of `results`, coloured by its PLACE fraction
+    (labelled k/n when n > 1); `train_views` (Viewpoints or (θ, φ) pairs) ringed in black."""
+    from para_wb.camera import view_key
+    if getattr(ax, "name", "") != "polar":
+        raise ValueError("plot_viewpoint_polar needs a polar axes: plt.subplots(subplot_kw=dict(projection='polar'))")
+    tally = viewpoint_success(results)
+    keys = np.array(list(tally), float).reshape(-1, 2)
+    kn = np.array(list(tally.values()), float).reshape(-1, 2)
+    tk = np.array(sorted({view_key(v) for v in train_views}), float).reshape(-1, 2)
+    if len(tk): ax.scatter(np.radians(tk[:, 1]), tk[:, 0], s=150, facecolors="none", edgecolors="k", linewidths=1.4,
+                           zorder=3)
+    if len(keys):
+        sc = ax.scatter(np.radians(keys[:, 1]), keys[:, 0], c=kn[:, 0] / kn[:, 1], cmap="RdYlGn", vmin=0, vmax=1, s=70,
+                        ec="0.3", zorder=4)
+        if kn[:, 1].max() > 1:
+            for (th, ph), (k, n) in zip(keys, kn):
+                ax.annotate(f"{int(k)}/{int(n)}", (np.radians(ph), th), textcoords="offset points", xytext=(0, 7),
+                            ha="center", fontsize=5, zorder=5)
+        if colorbar: ax.figure.colorbar(sc, ax=ax, fraction=0.04, pad=0.08, label="PLACE fraction")
+    tmax = theta_max or max([1.0] + list(keys[:, 0]) + list(tk[:, 0]))
+    ax.set_ylim(0, tmax * 1.08); ax.set_theta_zero_location("E"); ax.set_theta_direction(1)
+    ax.set_xticks(np.radians(np.arange(0, 360, 45)))
+    ax.set_xticklabels(["φ=0°\n(image right)", "45°", "90°\n(up)", "135°", "180°\n(left)", "225°", "270°\n(down)", "315°"], fontsize=6)
+    ax.tick_params(axis="y", labelsize=6)
+    if title is None and len(kn): title = f"{int(kn[:, 0].sum())}/{int(kn[:, 1].sum())} PLACE"
+    if len(tk): title = f"{title or ''}\n(black rings: the {len(tk)} training viewpoint{'s' if len(tk) > 1 else ''})"
+    if title: ax.set_title(title, fontsize=8)
+    return ax
+
+THETA_COLORS = {"para": "tab:blue", "act": "tab:orange", "global": "tab:purple", "expert": "tab:green", "control": "0.5"}
+
+def plot_theta_curve(ax, rows: list, labels: dict | None = None, title: str | None = None, dodge: float = 0.25):
+    """Success against θ: `rows` = [dict(model, theta, rate, lo, hi, split), ...] (lo/hi: the interval to draw). Test rows
+    are joined per model; 'val' rows (the training viewpoints) are drawn hollow, not joined. Models are shifted apart by
+    `dodge` degrees so that equal values stay visible."""
+    if not rows: raise ValueError("plot_theta_curve: no rows to draw")
+    labels = labels or {}
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    for i, m in enumerate(models):
+        c = THETA_COLORS.get(m, f"C{i}")
+        for sp, kw in (("test", dict(marker="o", ls="-")), ("val", dict(marker="s", ls="none", mfc="white"))):
+            rs = sorted((r for r in rows if r["model"] == m and r.get("split", "test") == sp), key=lambda r: r["theta"])
+            if not rs: continue
+            th, y = np.array([r["theta"] for r in rs]) + dodge * (i - (len(models) - 1) / 2), np.array([r["rate"] for r in rs])
+            err = np.clip(np.array([y - [r["lo"] for r in rs], np.array([r["hi"] for r in rs]) - y]), 0, None)
+            ax.errorbar(th, 100 * y, yerr=100 * err, color=c, capsize=3, ms=5, lw=1.3,
+                        label=f"{labels.get(m, m)}" + (" (validation, training views)" if sp == "val" else ""), **kw)
+    ax.set_ylim(-3, 103); ax.set_xlabel("θ off the default camera axis (deg)"); ax.set_ylabel("PLACE (%)")
+    ax.grid(alpha=0.3); ax.legend(fontsize=7)
+    if title: ax.set_title(title, fontsize=9)
+    return ax
+
+# %% ../nbs/18_plots.ipynb 13
 def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     "rows = [(label, frames (N,H,W,3), outcome), ...] → a Figure, `n_frames` evenly spaced frames per row, outcome-coloured frames."
     if not rows: raise ValueError("plot_rollout_rows: no rollouts to draw (record frames for at least one rollout)")
@@ -92,7 +165,7 @@ def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 12
+# %% ../nbs/18_plots.ipynb 15
 def plot_loss(run_dir, log_y: bool = True):
     "Loss and its components (left) and the learning rates (right) against the step."
     df = RunDir(run_dir).log()
@@ -137,7 +210,7 @@ def plot_heatmap_snapshots(run_dir, steps=None, image_index: int = 0, timesteps=
     fig.suptitle("predicted heatmap (x = target pixel, o = current eef)", fontsize=9); fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 14
+# %% ../nbs/18_plots.ipynb 17
 def plot_demo_frames(path, demo_indices=(0,), steps_per_demo: int = 4, size: float = 2.2):
     "Frames of the given demos with the projected EEF trajectory (line) and the current EEF pixel (dot). Returns the Figure."
     demo_indices = list(demo_indices)

@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
-               "experiments/foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs")}
+               "experiments/foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
+               "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs")}
 
 
 def _parameters_cell(name):
@@ -51,3 +52,18 @@ def test_left_right_smoke_runs_under_papermill(tmp_path):
     assert "unknown parameter" not in r.stderr, r.stderr[-2000:]
     md = (tmp_path / "run" / "figures" / "results.md").read_text()
     assert "## Test: unseen positions" in md and "expert (ceiling)" in md and "blind replay (negative control)" in md
+
+
+@pytest.mark.slow
+def test_viewpoint_smoke_runs_under_papermill(tmp_path):
+    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--language", "python",
+           str(ROOT / "nbs" / "experiments" / "viewpoint.ipynb"), str(tmp_path / "executed.ipynb"),
+           "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run")]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "unknown parameter" not in r.stderr, r.stderr[-2000:]
+    figs = tmp_path / "run" / "figures"
+    assert "Default → all viewpoints" in (figs / "results.md").read_text() and (figs / "viewpoints_polar.png").exists()
+    for split in ("default", "left", "inner"):
+        md = (figs / split / "results.md").read_text()
+        assert "## Test: unseen viewpoints" in md and "expert (ceiling)" in md and "## Success against θ" in md, split

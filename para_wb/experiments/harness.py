@@ -366,8 +366,9 @@ def _per_table(records: list, key: str) -> str:
     return "\n".join(lines)
 
 def results_markdown(results: dict, title: str, choices: list | None = None, notes: str = "",
-                     test_title: str = "Test: unseen positions") -> str:
-    "results.md from results.json (see above); `test_title` heads the test section."
+                     test_title: str = "Test: unseen positions",
+                     val_title: str = "Validation: held-out positions inside the training region (in-distribution control)") -> str:
+    "results.md from results.json (see above); `test_title` and `val_title` head the test and validation sections."
     a = results["args"]; cfg = results["config"]
     md = [f"# {title}", "",
           f"preset `{a['preset']}` (overrides: {', '.join(a['overrides']) or 'none'}); backbone `{cfg['model']['backbone']}`, "
@@ -382,7 +383,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
             md += ["Clustered comparison on test (paired permutation test over positions; cluster bootstrap over positions and seeds):", "",
                    comparison_markdown(results["splits"]["test"]["comparisons"]), ""]
             md += ["Verdicts: " + "; ".join(c["verdict"] for c in results["splits"]["test"]["comparisons"]), ""]
-    md += ["## Validation: held-out positions inside the training region (in-distribution control)", "",
+    md += [f"## {val_title}", "",
            summary_table(results["splits"]["val"]), ""]
     if results["splits"]["val"]["comparisons"]:
         md += [comparison_markdown(results["splits"]["val"]["comparisons"]), ""]
