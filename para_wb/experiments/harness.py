@@ -326,7 +326,9 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
         out["splits"][sp] = dict(models=per_model, comparisons=comps,
                                  per_seed=per_seed_table(learned).reset_index().to_dict(orient="records"),
                                  per_position=per_position_table(df).reset_index().to_dict(orient="records"),
-                                 positions={str(r["position_id"]): (r["bowl_x"], r["bowl_y"]) for r in rows})
+                                 positions={str(r["position_id"]): (r["bowl_x"], r["bowl_y"]) for r in rows},
+                                 views={str(r["position_id"]): (r["viewpoint_theta"], r["viewpoint_phi"]) for r in rows
+                                        if r.get("viewpoint_theta") is not None})
     ol = {}
     for kind in kinds:
         for seed in args.seeds:
@@ -395,8 +397,12 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
         md += [f"### Per seed ({sp})", "", _per_table(results["splits"][sp]["per_seed"], "seed"), ""]
     if "test" in results["splits"]:
         pos = results["splits"]["test"]["positions"]
+        views = results["splits"]["test"].get("views") or {}       # episodes seen from a viewpoint: its (θ, φ) too
         recs = [dict(position=r["position"], bowl_xy=f"({pos[str(r['position'])][0]:.3f}, {pos[str(r['position'])][1]:.3f})"
-                     if str(r["position"]) in pos else "", **{k: v for k, v in r.items() if k != "position"})
+                     if str(r["position"]) in pos else "",
+                     **({"viewpoint (θ, φ)": "({:g}°, {:g}°)".format(*views[str(r["position"])]) if str(r["position"]) in views else ""}
+                        if views else {}),
+                     **{k: v for k, v in r.items() if k != "position"})
                 for r in results["splits"]["test"]["per_position"]]
         md += ["### Per position (test)", "", _per_table(recs, "position"), ""]
     if results.get("open_loop"):
