@@ -237,7 +237,7 @@ def overview(all_results: dict, splits: dict, figures_dir, cfg: Config) -> str:
                              layout="constrained")
     for row, name in zip(axes, names):
         ex = ExperimentDir(all_results[name]["out_dir"])
-        polar_row(row, _records(ex, all_results[name]["splits"]), splits[name], ["para", "act"], labels,
+        polar_row(row, _records(ex, all_results[name]["splits"]), splits[name], all_results[name]["headline"][:2], labels,
                   cfg.viewpoints.theta_max_deg, prefix=f"{TITLES[name]}\n")
     save_figure(fig, fd / "viewpoints_polar.png")
     atomic_write_text(fd / "results.md", "\n".join(md))
