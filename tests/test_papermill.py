@@ -42,27 +42,26 @@ def test_a_stale_parameters_cell_is_caught():
     assert stale.strip() != LeftRightArgs.parameters_cell().strip()
 
 
-@pytest.mark.slow
-def test_left_right_smoke_runs_under_papermill(tmp_path):
+def _papermill_smoke(notebook: str, tmp_path) -> Path:
+    "Run nbs/experiments/<notebook> under papermill with `-p smoke True`; return the figures folder of its run."
     cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--language", "python",
-           str(ROOT / "nbs" / "experiments" / "left_right.ipynb"), str(tmp_path / "executed.ipynb"),
+           str(ROOT / "nbs" / "experiments" / notebook), str(tmp_path / "executed.ipynb"),
            "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run")]
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "unknown parameter" not in r.stderr, r.stderr[-2000:]
-    md = (tmp_path / "run" / "figures" / "results.md").read_text()
+    return tmp_path / "run" / "figures"
+
+
+@pytest.mark.slow
+def test_left_right_smoke_runs_under_papermill(tmp_path):
+    md = (_papermill_smoke("left_right.ipynb", tmp_path) / "results.md").read_text()
     assert "## Test: unseen positions" in md and "expert (ceiling)" in md and "blind replay (negative control)" in md
 
 
 @pytest.mark.slow
 def test_viewpoint_smoke_runs_under_papermill(tmp_path):
-    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--language", "python",
-           str(ROOT / "nbs" / "experiments" / "viewpoint.ipynb"), str(tmp_path / "executed.ipynb"),
-           "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run")]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "unknown parameter" not in r.stderr, r.stderr[-2000:]
-    figs = tmp_path / "run" / "figures"
+    figs = _papermill_smoke("viewpoint.ipynb", tmp_path)
     assert "Default → all viewpoints" in (figs / "results.md").read_text() and (figs / "viewpoints_polar.png").exists()
     for split in ("default", "left", "inner"):
         md = (figs / split / "results.md").read_text()
