@@ -82,7 +82,7 @@ def choices_with_evidence(validation: dict, picked: dict) -> list:
 # What the cpu preset holds (para_wb/presets/cpu.yaml), for results.md; the evidence comes from validation.json.
 PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global token": "spatial_softmax",
           "camera (agent view vs framed on the workspace)": "agent view",
-          "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "8 x 8 (the cpu budget: see the README)"}
+          "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "8 x 8 in the cpu preset (the main command's budget); 16 x 16 (`--overrides demos.grid=16`) for the fair comparison"}
 
 # %% ../../nbs/experiments/left_right.ipynb 11
 def dataset_name(cfg: Config) -> str:
