@@ -22,8 +22,9 @@ from ..stats import compare_models, comparison_markdown, per_position_table, per
 from ..train import train
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'Split', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown',
-           'run_experiment', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
+__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'train_run', 'evaluate_run',
+           'run_validation', 'validation_markdown', 'run_experiment', 'collect_results', 'summary_table',
+           'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -120,6 +121,21 @@ def _bool(s: str) -> bool:
     if str(s).lower() in ("1", "true", "yes", "on"): return True
     if str(s).lower() in ("0", "false", "no", "off"): return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+def pop_stage(argv: list, stages: tuple, default: str = "experiment") -> str:
+    "Remove `--stage NAME` from `argv` (in place) and return NAME (`default` if absent); an unknown stage names the known ones."
+    stage = default
+    if "--stage" in argv:
+        i = argv.index("--stage"); stage = argv[i + 1] if i + 1 < len(argv) else ""; del argv[i:i + 2]
+    if stage not in stages: raise SystemExit(f"--stage {stage!r}: use one of {', '.join(stages)}")
+    return stage
+
+def saved_results(out_dir) -> dict:
+    "results.json of the finished experiment in `out_dir`, or a clear error saying to run the experiment stage first."
+    ex = ExperimentDir(out_dir)
+    if not ex.results_file.exists():
+        raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
+    return ex.results()
 
 # %% ../../nbs/experiments/30_harness.ipynb 8
 @dataclass

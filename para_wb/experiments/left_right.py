@@ -11,8 +11,8 @@ import numpy as np
 from ..config import Config, load_config
 from ..dataset.storage import config_diff
 from ..demos import generate_position_grid
-from .harness import (ExperimentArgs, Split, common_figures, results_markdown, run_experiment,
-                                         run_validation, validation_markdown)
+from .harness import (ExperimentArgs, Split, common_figures, pop_stage, results_markdown, run_experiment,
+                                         run_validation, saved_results, validation_markdown)
 from ..files import atomic_write_text, load_json
 from ..runs import ExperimentDir
 
@@ -135,10 +135,7 @@ def report_left_right(args: LeftRightArgs) -> dict:
     """Rebuild results.md, validation.md and the figures from the saved results.json and validation.json: no training,
     no rollout (e.g. after validation candidates were added; the test split is not touched again)."""
     args = args.resolved()
-    ex = ExperimentDir(args.out_dir)
-    if not ex.results_file.exists():
-        raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
-    results = ex.results()
+    results = saved_results(args.out_dir)
     write_reports(args, results)
     return results
 
@@ -147,14 +144,11 @@ STAGES = ("validate", "experiment", "report")
 def main(argv=None):
     "python -m para_wb.experiments.left_right [--stage validate|experiment|report] [--candidates NAME ...] [options]"
     argv = list(sys.argv[1:] if argv is None else argv)
-    stage, names = "experiment", []
-    if "--stage" in argv:
-        i = argv.index("--stage"); stage = argv[i + 1] if i + 1 < len(argv) else ""; del argv[i:i + 2]
+    stage, names = pop_stage(argv, STAGES), []
     if "--candidates" in argv:                                 # validation candidates by name (all by default)
         i = argv.index("--candidates"); j = i + 1
         while j < len(argv) and not argv[j].startswith("--"): j += 1
         names = argv[i + 1:j]; del argv[i:j]
-    if stage not in STAGES: raise SystemExit(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     args = LeftRightArgs.from_cli(argv, "Left → Right position extrapolation, PARA vs ACT "
                                         "(--stage validate|experiment|report, --candidates NAME ... for validate)").for_run()
     if stage == "validate": print(validation_markdown(validate(args, pick_candidates(names))))

@@ -12,7 +12,7 @@ from ..camera import Viewpoint, split_viewpoints, view_key
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
-from .harness import ExperimentArgs, Split, common_figures, results_markdown, run_experiment
+from .harness import ExperimentArgs, Split, common_figures, pop_stage, results_markdown, run_experiment, saved_results
 from .left_right import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure, save_json
 from ..runs import ExperimentDir
@@ -174,7 +174,7 @@ def split_figures(results: dict, ex: ExperimentDir, figures_dir, split: Split, c
     polar_row(axes[0], recs, split, models, labels, cfg.viewpoints.theta_max_deg)
     fig.suptitle(f"{results['name']}: PLACE per viewpoint over seeds and episodes, validation and test (angle φ, radius θ in degrees)", fontsize=9)
     made = [save_figure(fig, fd / "viewpoints_polar.png")]
-    rows = [r for r in success_by_theta(recs, models + ["expert"])]
+    rows = success_by_theta(recs, models + ["expert"])
     fig, ax = plt.subplots(figsize=(6.5, 4))
     plot_theta_curve(ax, rows, labels, title=f"{results['name']}: PLACE against θ (95% CI: cluster bootstrap, Wilson for one episode)")
     made.append(save_figure(fig, fd / "success_by_theta.png"))
@@ -257,43 +257,34 @@ def write_reports(args: ViewpointArgs, name: str, split: Split, results: dict, c
     common_figures(results, ex, a.figures_dir, cfg, results["dataset"])
     split_figures(results, ex, a.figures_dir, split, cfg)
 
-def run_viewpoint(args: ViewpointArgs) -> dict:
-    "For each split: dataset → PARA and ACT (every seed) trained on its training views → validation and test rollouts → reports."
+def _each_split(args: ViewpointArgs, results_of) -> dict:
+    "For each split: its results (`results_of(name, split_args, split)`), then its reports; then the overview."
     args = args.resolved()
     splits, cfg = _split_views(args)
     out = {}
     for name in args.splits:
         a = args.for_split(name)
-        res = run_experiment(a, splits[name], make_dataset(args, DATASET_KIND[name]), f"viewpoint_{name}", paper=PAPER[name])
+        res = results_of(name, a, splits[name])
         write_reports(args, name, splits[name], res, cfg)
         out[name] = dict(res, out_dir=a.out_dir)
     overview(out, splits, args.figures_dir, cfg)
     return out
 
+def run_viewpoint(args: ViewpointArgs) -> dict:
+    "For each split: dataset → PARA and ACT (every seed) trained on its training views → validation and test rollouts → reports."
+    return _each_split(args, lambda name, a, split: run_experiment(a, split, make_dataset(a, DATASET_KIND[name]),
+                                                                   f"viewpoint_{name}", paper=PAPER[name]))
+
 def report_viewpoint(args: ViewpointArgs) -> dict:
     "Rebuild every report and figure from the saved results.json of each split: no training, no rollout."
-    args = args.resolved()
-    splits, cfg = _split_views(args)
-    out = {}
-    for name in args.splits:
-        ex = ExperimentDir(args.for_split(name).out_dir)
-        if not ex.results_file.exists():
-            raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
-        res = ex.results()
-        write_reports(args, name, splits[name], res, cfg)
-        out[name] = dict(res, out_dir=str(ex.path))
-    overview(out, splits, args.figures_dir, cfg)
-    return out
+    return _each_split(args, lambda name, a, split: saved_results(a.out_dir))
 
 STAGES = ("experiment", "report")
 
 def main(argv=None):
     "python -m para_wb.experiments.viewpoint [--stage experiment|report] [options]"
     argv = list(sys.argv[1:] if argv is None else argv)
-    stage = "experiment"
-    if "--stage" in argv:
-        i = argv.index("--stage"); stage = argv[i + 1] if i + 1 < len(argv) else ""; del argv[i:i + 2]
-    if stage not in STAGES: raise SystemExit(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
+    stage = pop_stage(argv, STAGES)
     args = ViewpointArgs.from_cli(argv, "Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
                                         "(--stage experiment|report)").for_run()
     (run_viewpoint if stage == "experiment" else report_viewpoint)(args)
