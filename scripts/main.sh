@@ -24,4 +24,9 @@ mkdir -p "$OUT" "$FIG"
   -p preset "$PRESET" -y "seeds: $SEEDS" -y "ablations: [$ABL]" -p n_test "${PARA_WB_N_TEST:-20}" -p n_control 10 \
   -p workers "${PARA_WB_WORKERS:-2}" -p out_dir "$OUT" -p figures_dir "$FIG" -p progress False >/dev/null
 cat "$FIG/results.md"
-echo "[main] done in $((SECONDS - t0)) s (after set-up); executed notebook: $OUT/left_right.ipynb"
+# the wall time, written by code beside the results (the README quotes it from here)
+"$VENV/bin/python" -c "import sys, datetime; from para_wb.files import save_json; save_json(sys.argv[1], dict(
+  seconds_after_setup=int(sys.argv[2]), preset=sys.argv[3], seeds=sys.argv[4],
+  finished_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')))" \
+  "$OUT/main_wall_time.json" "$((SECONDS - t0))" "$PRESET" "$SEEDS"
+echo "[main] done in $((SECONDS - t0)) s (after set-up; $OUT/main_wall_time.json); executed notebook: $OUT/left_right.ipynb"
