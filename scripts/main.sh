@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main command: set up, then run the Left -> Right experiment on the `cpu` preset, end to end, through
-# papermill (nbs/experiments/left_right.ipynb), sized for <= 20 min on 2 cores: an 8x8 position-grid dataset of
-# expert demos (2 processes); PARA and the paper's ACT (global token -> MLP) trained on the left half (training seed 0);
+# papermill (nbs/experiments/left_right.ipynb), on 2 cores: a 16x16 position-grid dataset of expert demos (256,
+# the paper's count; 2 processes); PARA and the paper's ACT (global token -> MLP) trained on the left half (training seed 0);
 # 20 validation rollouts per policy at random positions inside the left half (in-distribution control) and 20 test
 # rollouts per policy at random positions in the right half; the expert (ceiling) on the same episodes and a blind
 # replay (negative control) on the first 10 of each; clustered statistics -> figures/left_right_main/{results.md, *.png}.

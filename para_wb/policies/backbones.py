@@ -35,7 +35,7 @@ class Backbone(nn.Module):
         if x.dtype == torch.uint8: x = x.float() / 255.0
         x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         if self.kind == "cnn":
-            fmap = self.model(x)[0]
+            fmap = self.model(x.contiguous(memory_format=torch.channels_last))[0]   # (B, C, h, w), channels-last strides
             return fmap, fmap.mean(dim=(2, 3))
         p = self.stride
         h, w = x.shape[-2] // p, x.shape[-1] // p
@@ -75,11 +75,14 @@ def make_backbone(name: str, pretrained_path: str = "", feature_stride: int | No
         target = feature_stride or red[-1]
         lvl = min(range(len(red)), key=lambda i: (abs(red[i] - target), red[i]))
         m = timm.create_model(name, pretrained=False, features_only=True, out_indices=(lvl,))
+        # channels-last (NHWC) weights and inputs: oneDNN's convolutions and max-pool are ~20% faster that way on
+        # CPU (bench/bench_models.py), and tensor cores prefer it on a GPU; the numbers are the same up to float rounding.
+        m = m.to(memory_format=torch.channels_last)
         bb = Backbone(name, m, "cnn", ch[lvl], red[lvl], *_mean_std(m), level=lvl)
     if pretrained_path: load_backbone_weights(bb, pretrained_path)
     return bb
 
-# %% ../../nbs/10_backbones.ipynb 10
+# %% ../../nbs/10_backbones.ipynb 12
 class BackboneWeightsError(ValueError):
     "A backbone weights file that does not fit the backbone; the message names the file and the keys."
 

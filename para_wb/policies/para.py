@@ -17,7 +17,7 @@ from .base import PolicyConfig, PolicyModel, register_policy, wrap_angle, as_ten
 
 # %% auto 0
 __all__ = ['TrunkConfig', 'ParaConfig', 'pixel_to_cell', 'cell_to_pixel', 'PixelTrunk', 'gather_cells', 'refine_argmax',
-           'bilinear_volume_target', 'PARAModel']
+           'bilinear_volume_target', 'SoftCrossEntropy', 'soft_cross_entropy', 'PARAModel']
 
 # %% ../../nbs/12_para.ipynb 4
 @dataclass
@@ -128,6 +128,28 @@ def bilinear_volume_target(pixels: torch.Tensor, height: torch.Tensor, W: int, H
     return torch.stack(idx, -1), torch.stack(w, -1)
 
 # %% ../../nbs/12_para.ipynb 18
+class SoftCrossEntropy(torch.autograd.Function):
+    "`-Σ_k w_k · log_softmax(logits)[idx_k]` over the last dim, with a one-pass backward; weights must sum to 1."
+    @staticmethod
+    def forward(ctx, logits, idx, w):
+        logp = torch.log_softmax(logits, -1)                    # (…, N)
+        ctx.save_for_backward(logp, idx, w)
+        return -(logp.gather(-1, idx) * w).sum(-1)              # (…)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, idx, w = ctx.saved_tensors
+        grad = logp.exp().mul_(g.unsqueeze(-1))                 # softmax · g  (Σw = 1)
+        grad.scatter_add_(-1, idx, -w * g.unsqueeze(-1))        # − w · g at the target entries
+        return grad, None, None
+
+def soft_cross_entropy(logits: torch.Tensor, idx: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    "Cross-entropy of `logits` (…, N) against the sparse distribution (`idx`, `w`) (…, k), weights summing to 1 → (…)."
+    if not torch.allclose(w.sum(-1), torch.ones((), dtype=w.dtype, device=w.device), atol=1e-4):
+        raise ValueError(f"soft_cross_entropy: target weights must sum to 1 (got sums from {w.sum(-1).min():.4f} to {w.sum(-1).max():.4f})")
+    return SoftCrossEntropy.apply(logits, idx, w.to(logits.dtype))
+
+# %% ../../nbs/12_para.ipynb 21
 def _mlp_head(d: int, out: int) -> nn.Sequential:
     return nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, out))
 
@@ -161,7 +183,18 @@ class PARAModel(PolicyModel):
         fmap, _ = self.backbone(image)
         feats = self.trunk(fmap, eef_pixel, W, H)
         B = feats.shape[0]
-        return feats, self.volume_head(feats).view(B, self.horizon, self.n_h, self.S, self.S)
+        return feats, self.volume_logits(feats)
+
+    def volume_logits(self, feats: torch.Tensor) -> torch.Tensor:
+        "The 1×1 `volume_head` on feats (B,hid,S,S) as one batched matmul → logits (B,T,H_BINS,S,S), contiguous."
+        # Same numbers as self.volume_head(feats), ~25 ms/step faster on CPU: the features are channels-last (from the
+        # backbone), so a conv would write channels-last logits that the (B,T,H_BINS·S·S) softmax must copy back (and
+        # again for the gradient); W (O,hid) @ feats (hid, S·S) writes them in the softmax's layout directly.
+        B, C = feats.shape[:2]
+        f = feats.permute(0, 2, 3, 1).reshape(B, -1, C)                            # (B, S·S, hid), a view if NHWC
+        w = self.volume_head.weight.view(-1, C)                                    # (T·H_BINS, hid)
+        vol = torch.baddbmm(self.volume_head.bias.view(1, -1, 1).expand(B, -1, 1), w.expand(B, -1, -1), f.transpose(1, 2))
+        return vol.view(B, self.horizon, self.n_h, self.S, self.S)                 # (B, T·H_BINS, S·S) → (B,T,H_BINS,S,S)
 
     def read_heads(self, feats, row, col):
         "Gripper logits (B,T,G) and rotation logits (B,T,3,R) from the features at cells (row, col) (B,T)."
@@ -182,10 +215,7 @@ class PARAModel(PolicyModel):
         masked = lambda l: (l * valid).sum() / n
         if self.pcfg.volume_target == "bilinear":
             idx, w = bilinear_volume_target(b["target_pixels"].float(), b["target_height"].float(), W, H, S, self.height_bins)
-            # -Σ w·log p = logsumexp(vol) − Σ w·vol (the weights sum to 1): the same loss as log_softmax + gather,
-            # without writing the full (B, T, NH·S·S) log-probability tensor and its gradient (memory-bound on CPU).
-            flat = vol.reshape(B, T, -1).float()                                            # (B, T, NH·S·S)
-            l_vol = masked(torch.logsumexp(flat, -1) - (flat.gather(2, idx) * w).sum(-1))
+            l_vol = masked(soft_cross_entropy(vol.reshape(B, T, -1).float(), idx, w))       # (B, T, NH·S·S) → (B, T)
         else:
             target = hb * S * S + row * S + col
             l_vol = masked(F.cross_entropy(vol.reshape(B * T, -1).float(), target.reshape(-1), reduction="none").view(B, T))
