@@ -64,7 +64,7 @@ def _claim_dir(out_dir: Path, kind: str, cfg: Config):
             raise DatasetError(f"{out_dir} holds a {prev.get('kind')!r} dataset; this run generates {kind!r}. "
                                f"Use another --out folder, or delete {out_dir} to start over.")
     out_dir.mkdir(parents=True, exist_ok=True)
-    existing_parts(out_dir / PARTS_DIR, cfg)          # raises if the parts were made with another config
+    existing_parts(out_dir / PARTS_DIR, cfg, kind)          # raises if the parts were made with another config
     save_json(f, dict(kind=kind, config=cfg.to_dict()))
 
 def _part_success(p: Path) -> bool:
@@ -88,7 +88,7 @@ def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene
     from tqdm.auto import tqdm
     out_dir = Path(out_dir); parts = out_dir / PARTS_DIR
     _claim_dir(out_dir, kind, cfg)
-    done = set(existing_parts(parts, cfg))
+    done = set(existing_parts(parts, cfg, kind))
     n_ok = sum(_part_success(part_path(parts, k)) for k in done if k < len(jobs))
     if scene is not None and scene.cfg.scene != cfg.scene:
         raise ValueError(f"the scene passed in was built with {scene.cfg.scene}, but cfg.scene is {cfg.scene}")
@@ -114,7 +114,7 @@ def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene
     path = out_dir / DATASET_FILE
     if not todo and (out_dir / STATS_FILE).exists() and _packed_ok(path, cfg, len(jobs)):
         return path                      # nothing new: keep the packed file (its timestamp identifies the data)
-    path = pack_dataset(parts, path, cfg, expect_n=len(jobs))
+    path = pack_dataset(parts, path, cfg, expect_n=len(jobs), kind=kind)
     save_stats(compute_stats(path), out_dir / STATS_FILE)
     return path
 

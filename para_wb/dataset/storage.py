@@ -17,10 +17,10 @@ from ..files import atomic_path, save_json, load_json
 
 # %% auto 0
 __all__ = ['SCHEMA_VERSION', 'DATASET_FILE', 'PARTS_DIR', 'STATS_FILE', 'IMAGE_KEY', 'ARRAY_KEYS', 'CAMERA_KEYS', 'REQUIRED_KEYS',
-           'META_KEYS', 'IMAGE_COMPRESSION', 'DATA_SECTIONS', 'REGENERATE_HINT', 'dataset_file', 'DatasetError',
-           'demo_key', 'DemoRecord', 'make_synthetic_demo', 'read_camera', 'part_path', 'write_demo_part',
-           'config_diff', 'existing_parts', 'pack_dataset', 'validate_dataset', 'open_dataset', 'list_demos',
-           'load_demo', 'load_part', 'dataset_info']
+           'META_KEYS', 'IMAGE_COMPRESSION', 'DATA_SECTIONS', 'KIND_INDEPENDENT', 'REGENERATE_HINT', 'dataset_file',
+           'DatasetError', 'demo_key', 'DemoRecord', 'make_synthetic_demo', 'read_camera', 'part_path',
+           'write_demo_part', 'config_diff', 'data_config_diff', 'existing_parts', 'pack_dataset', 'validate_dataset',
+           'open_dataset', 'list_demos', 'load_demo', 'load_part', 'dataset_info']
 
 # %% ../../nbs/06_dataset_storage.ipynb 4
 SCHEMA_VERSION = 1
@@ -40,6 +40,11 @@ def dataset_file(path) -> Path:
 IMAGE_COMPRESSION = dict(compression="gzip", compression_opts=1)
 # Config sections that decide what the stored data contains (dataset.* and eval.* only affect how it is used).
 DATA_SECTIONS = ("scene", "viewpoints", "demos")
+# Keys of those sections a dataset of each kind does not depend on, so validation ignores them: a position grid is seen
+# from the default camera whatever `viewpoints.*` says, a viewpoint grid draws random bowls whatever `demos.grid` says.
+KIND_INDEPENDENT = {"positions": ("viewpoints.", "demos.demos_per_viewpoint"),
+                    "viewpoints": ("demos.grid",),
+                    "distractors": ("viewpoints.", "demos.grid", "demos.demos_per_viewpoint")}
 REGENERATE_HINT = "regenerate it (run the demos stage to write the part files, then pack_dataset)"
 
 class DatasetError(ValueError):
@@ -190,8 +195,12 @@ def config_diff(a, b, sections: Iterable[str] | None = DATA_SECTIONS) -> list[st
     return [f"{k}: {fa.get(k, '<missing>')!r} != {fb.get(k, '<missing>')!r}"
             for k in sorted(set(fa) | set(fb)) if keep(k) and fa.get(k) != fb.get(k)]
 
-def existing_parts(parts_dir, cfg: Config | None = None) -> list[int]:
-    "Sorted indices of the demos whose part files exist in `parts_dir`; with `cfg`, refuse parts made with another config."
+def data_config_diff(stored, expected, kind: str | None = None, sections: Iterable[str] | None = DATA_SECTIONS) -> list[str]:
+    "`config_diff` over the data sections, without the keys a dataset of `kind` does not depend on (`KIND_INDEPENDENT`)."
+    return [d for d in config_diff(stored, expected, sections) if not d.split(":")[0].startswith(KIND_INDEPENDENT.get(kind, ()))]
+
+def existing_parts(parts_dir, cfg: Config | None = None, kind: str | None = None) -> list[int]:
+    "Sorted indices of the demos whose part files exist in `parts_dir`; with `cfg`, refuse parts made with another config (for `kind`)."
     parts_dir = Path(parts_dir)
     if not parts_dir.is_dir(): return []
     idx = sorted(int(m.group(1)) for p in parts_dir.iterdir() if (m := _PART_RE.match(p.name)))
@@ -203,7 +212,7 @@ def existing_parts(parts_dir, cfg: Config | None = None) -> list[int]:
             except OSError as e:
                 raise DatasetError(f"{p}: unreadable part file ({e}); delete it and rerun generation to redo that demo") from None
             if stored is None: continue
-            diff = config_diff(json.loads(stored), cfg)
+            diff = data_config_diff(json.loads(stored), cfg, kind)
             if diff:
                 raise DatasetError(f"{p} was generated with a different config ({'; '.join(diff)} — part vs now). "
                                    f"Resuming would mix two datasets: delete {parts_dir} to regenerate with the new config, "
@@ -211,10 +220,10 @@ def existing_parts(parts_dir, cfg: Config | None = None) -> list[int]:
     return idx
 
 # %% ../../nbs/06_dataset_storage.ipynb 16
-def pack_dataset(parts_dir, out_path, cfg: Config, expect_n: int | None = None) -> Path:
-    "Merge the part files in `parts_dir` into one dataset file at `out_path` (atomic, validated)."
+def pack_dataset(parts_dir, out_path, cfg: Config, expect_n: int | None = None, kind: str | None = None) -> Path:
+    "Merge the part files in `parts_dir` into one dataset file at `out_path` (atomic, validated); `kind` (a `KIND_INDEPENDENT` key) is stored."
     parts_dir, out_path = Path(parts_dir), Path(out_path)
-    idx = existing_parts(parts_dir, cfg)
+    idx = existing_parts(parts_dir, cfg, kind)
     if not idx: raise DatasetError(f"no part files (demo_xxxxx.h5) in {parts_dir}: run the demos stage first")
     if expect_n is not None:
         missing = sorted(set(range(expect_n)) - set(idx))
@@ -241,6 +250,9 @@ def pack_dataset(parts_dir, out_path, cfg: Config, expect_n: int | None = None) 
             f.attrs["schema_version"], f.attrs["config"] = SCHEMA_VERSION, cfg.to_json()
             f.attrs["created"], f.attrs["para_wb_version"] = _now(), para_wb.__version__
             f.attrs["n_demos"], f.attrs["total_steps"] = len(idx), total
+            if kind is not None:
+                if kind not in KIND_INDEPENDENT: raise ValueError(f"kind={kind!r}: use one of {sorted(KIND_INDEPENDENT)}")
+                f.attrs["kind"] = kind
         _validate(tmp, cfg, DATA_SECTIONS, deep=False, shown=out_path)
     return out_path
 
@@ -261,6 +273,12 @@ def _validate(path, expect_config, sections, deep, shown=None) -> dict:
         try: return _validateopen_dataset(f, path, expect_config, sections, deep, fail)
         except (OSError, KeyError, RuntimeError) as e:
             fail(f"unreadable ({type(e).__name__}: {e}); the file is truncated or corrupt. Copy it again, or delete it and {REGENERATE_HINT}")
+
+def _folder_kind(path: Path) -> str | None:
+    "The kind recorded by the generator beside a dataset packed before files stored their own (`generation.json`)."
+    g = Path(path).parent / "generation.json"
+    try: return json.loads(g.read_text()).get("kind") if g.exists() else None
+    except (OSError, ValueError): return None
 
 def _validateopen_dataset(f, path, expect_config, sections, deep, fail) -> dict:
     a = f.attrs
@@ -314,7 +332,8 @@ def _validateopen_dataset(f, path, expect_config, sections, deep, fail) -> dict:
     if total != int(a["total_steps"]):
         fail(f"total_steps={int(a['total_steps'])} but the demos hold {total} steps; {REGENERATE_HINT}")
     if expect_config is not None:
-        diff = config_diff(cfg, expect_config, sections)
+        kind = str(a["kind"]) if "kind" in a else _folder_kind(path)
+        diff = data_config_diff(cfg, expect_config, kind, sections)
         if diff:
             fail(f"was generated with a different config ({'; '.join(diff)} — file vs expected). Regenerate it with the "
                  f"expected config (e.g. into another folder), or run with the config stored in the file.")

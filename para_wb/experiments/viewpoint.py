@@ -29,9 +29,11 @@ SPLIT_NAMES = ("default", "left", "inner")
 @dataclass
 class ViewpointArgs(ExperimentArgs):
     "Viewpoints: PARA and ACT trained on some camera viewpoints, tested on others (default → all, left → right, inner → outer)."
+    seeds: list = dataclasses.field(default_factory=lambda: [0])  # one training seed on cpu: 6 trainings already (see above)
     n_test: int = 64                    # test episodes per split, dealt over its test viewpoints in shuffled rounds
+    n_control: int = 10                 # blind-replay episodes per split (it fails slowly: 300 steps each)
     splits: list = dataclasses.field(default_factory=lambda: list(SPLIT_NAMES))  # which splits to run: default, left, inner
-    demos_per_viewpoint: int = 2        # viewpoint dataset: random-bowl demos per viewpoint (0 = preset's demos.demos_per_viewpoint)
+    demos_per_viewpoint: int = 0        # viewpoint dataset: random-bowl demos per viewpoint (0 = the preset's demos.demos_per_viewpoint)
     demo_grid: int = 0                  # default-camera dataset: demo_grid × demo_grid bowl grid (0 = preset's demos.grid)
 
     def __post_init__(self):
