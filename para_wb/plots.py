@@ -17,8 +17,8 @@ from .runs import RunDir
 
 # %% auto 0
 __all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'success_map', 'plot_success_map', 'plot_positions', 'viewpoint_success',
-           'plot_viewpoint_polar', 'plot_theta_curve', 'plot_rollout_rows', 'plot_loss', 'plot_heatmap_snapshots',
-           'plot_demo_frames', 'save_demo_figure']
+           'plot_viewpoint_polar', 'plot_theta_curve', 'viewpoint_polar_html', 'plot_rollout_rows', 'plot_loss',
+           'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
 
 # %% ../nbs/18_plots.ipynb 4
 OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#ffb000", "MISS": "#d62728"}
@@ -152,6 +152,48 @@ def plot_theta_curve(ax, rows: list, labels: dict | None = None, title: str | No
     return ax
 
 # %% ../nbs/18_plots.ipynb 13
+def viewpoint_polar_html(panels: list, path, title: str = "", theta_max: float | None = None) -> Path:
+    """The polar plot as an interactive HTML page (plotly, its script loaded from the plotly CDN so the file stays small):
+    `panels` = [(name, results, train_views), ...], one polar per panel (e.g. PARA and ACT side by side); each viewpoint
+    a marker coloured by its PLACE fraction, hovering shows θ, φ and PLACE k/n; training viewpoints ringed in black."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    from para_wb.camera import view_key
+    from para_wb.files import atomic_write_text
+    if not panels: raise ValueError("viewpoint_polar_html: no panels to draw")
+    fig = make_subplots(rows=1, cols=len(panels), specs=[[{"type": "polar"}] * len(panels)],
+                        subplot_titles=[name for name, _, _ in panels])
+    tmax = theta_max or 1.0
+    for c, (name, results, train_views) in enumerate(panels, 1):
+        tally = viewpoint_success(results)                                       # {(θ, φ): (k, n)}
+        tk = sorted({view_key(v) for v in (train_views or [])})
+        if tk:
+            fig.add_trace(go.Scatterpolar(r=[t for t, _ in tk], theta=[p for _, p in tk], mode="markers", name="training viewpoint",
+                                          marker=dict(size=17, color="rgba(0,0,0,0)", line=dict(color="black", width=2)),
+                                          hovertemplate="training viewpoint θ=%{r:.1f}° φ=%{theta:.0f}°<extra></extra>",
+                                          showlegend=c == 1), row=1, col=c)
+        if tally:
+            keys, kn = list(tally), list(tally.values())
+            fig.add_trace(go.Scatterpolar(
+                r=[t for t, _ in keys], theta=[p for _, p in keys], mode="markers", name=name, showlegend=False,
+                marker=dict(size=11, color=[k / n for k, n in kn], colorscale="RdYlGn", cmin=0, cmax=1,
+                            line=dict(color="#444", width=1), colorbar=dict(title="PLACE", len=0.8) if c == len(panels) else None,
+                            showscale=c == len(panels)),
+                customdata=[[k, n] for k, n in kn],
+                hovertemplate=name + ": θ=%{r:.1f}° φ=%{theta:.0f}°<br>PLACE %{customdata[0]}/%{customdata[1]}<extra></extra>"),
+                row=1, col=c)
+            tmax = max(tmax, max(t for t, _ in keys))
+        if tk: tmax = max(tmax, max(t for t, _ in tk))
+    for c in range(1, len(panels) + 1):
+        key = "polar" if c == 1 else f"polar{c}"
+        fig.layout[key].update(radialaxis=dict(range=[0, tmax * 1.08], ticksuffix="°"),
+                               angularaxis=dict(rotation=0, direction="counterclockwise"))
+    fig.update_layout(title=title, width=480 * len(panels), height=520, margin=dict(t=90))
+    path = Path(path)
+    atomic_write_text(path, fig.to_html(include_plotlyjs="cdn", full_html=True))
+    return path
+
+# %% ../nbs/18_plots.ipynb 16
 def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     "rows = [(label, frames (N,H,W,3), outcome), ...] → a Figure, `n_frames` evenly spaced frames per row, outcome-coloured frames."
     if not rows: raise ValueError("plot_rollout_rows: no rollouts to draw (record frames for at least one rollout)")
@@ -165,7 +207,7 @@ def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 15
+# %% ../nbs/18_plots.ipynb 18
 def plot_loss(run_dir, log_y: bool = True):
     "Loss and its components (left) and the learning rates (right) against the step."
     df = RunDir(run_dir).log()
@@ -210,7 +252,7 @@ def plot_heatmap_snapshots(run_dir, steps=None, image_index: int = 0, timesteps=
     fig.suptitle("predicted heatmap (x = target pixel, o = current eef)", fontsize=9); fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 17
+# %% ../nbs/18_plots.ipynb 20
 def plot_demo_frames(path, demo_indices=(0,), steps_per_demo: int = 4, size: float = 2.2):
     "Frames of the given demos with the projected EEF trajectory (line) and the current EEF pixel (dot). Returns the Figure."
     demo_indices = list(demo_indices)

@@ -21,7 +21,8 @@ from ..stats import cluster_bootstrap_rate, rollout_frame, wilson_interval
 # %% auto 0
 __all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'STAGES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
            'viewpoint_dataset_name', 'make_dataset', 'success_by_theta', 'theta_markdown', 'polar_row', 'split_figures',
-           'split_markdown', 'overview', 'write_reports', 'run_viewpoint', 'report_viewpoint', 'main']
+           'split_markdown', 'overview', 'viewpoint_gallery', 'far_viewpoint_rollouts', 'write_reports',
+           'run_viewpoint', 'report_viewpoint', 'main']
 
 # %% ../../nbs/experiments/viewpoint.ipynb 5
 SPLIT_NAMES = ("default", "left", "inner")
@@ -165,10 +166,10 @@ def polar_row(axes, records: list, split: Split, models: list, labels: dict, the
                              title=f"{prefix}{labels.get(m, m)}: test {sum(r['success'] for r in te)}/{len(te)}")
 
 def split_figures(results: dict, ex: ExperimentDir, figures_dir, split: Split, cfg: Config) -> list:
-    "viewpoints_polar.png and success_by_theta.png for one split (from the saved rollouts); returns the paths."
+    "viewpoints_polar.png/.html, success_by_theta.png and viewpoint_frames.png for one split (from the saved rollouts); returns the paths."
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from para_wb.plots import plot_rollout_rows, plot_theta_curve
+    from para_wb.plots import plot_rollout_rows, plot_theta_curve, viewpoint_polar_html
     fd = Path(figures_dir); fd.mkdir(parents=True, exist_ok=True)
     recs, models, labels = _records(ex, results["splits"]), results["headline"], _labels()
     fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.8), subplot_kw=dict(projection="polar"), squeeze=False,
@@ -176,6 +177,9 @@ def split_figures(results: dict, ex: ExperimentDir, figures_dir, split: Split, c
     polar_row(axes[0], recs, split, models, labels, cfg.viewpoints.theta_max_deg)
     fig.suptitle(f"{results['name']}: PLACE per viewpoint over seeds and episodes, validation and test (angle φ, radius θ in degrees)", fontsize=9)
     made = [save_figure(fig, fd / "viewpoints_polar.png")]
+    made.append(viewpoint_polar_html([(labels.get(m, m), [r for r in recs if r["model"] == m], split.train_views) for m in models],
+                                     fd / "viewpoints_polar.html", title=f"{results['name']}: PLACE per viewpoint (hover for counts)",
+                                     theta_max=cfg.viewpoints.theta_max_deg))
     rows = success_by_theta(recs, models + ["expert"])
     fig, ax = plt.subplots(figsize=(6.5, 4))
     plot_theta_curve(ax, rows, labels, title=f"{results['name']}: PLACE against θ (95% CI: cluster bootstrap, Wilson for one episode)")
@@ -245,6 +249,58 @@ def overview(all_results: dict, splits: dict, figures_dir, cfg: Config) -> str:
     atomic_write_text(fd / "results.md", "\n".join(md))
     return "\n".join(md)
 
+def viewpoint_gallery(cfg: Config, split: Split, path, bowl_xy=None, max_rings: int = 5) -> Path:
+    """One scene (the bowl at `bowl_xy`, default the bowl area's centre) seen from the split's training viewpoint nearest
+    θ = 0 and from one test viewpoint per θ ring (at most `max_rings` rings, φ nearest 45°): what changes for the policy
+    as θ grows. Rendered on the spot (MuJoCo)."""
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from para_wb.scene import BowlPlateScene
+    s = cfg.scene
+    xy = tuple(bowl_xy) if bowl_xy is not None else (float(np.mean(s.bowl_x_range)), float(np.mean(s.bowl_y_range)))
+    rings = sorted({round(v.theta_deg, 6) for v in split.test_views})
+    if len(rings) > max_rings: rings = [rings[i] for i in np.linspace(0, len(rings) - 1, max_rings).round().astype(int)]
+    def near45(th):
+        return min((v for v in split.test_views if abs(v.theta_deg - th) < 1e-6), key=lambda v: abs((v.phi_deg - 45 + 180) % 360 - 180))
+    views = [("training", min(split.train_views, key=lambda v: (v.theta_deg, v.phi_deg)))] + [("test", near45(th)) for th in rings]
+    scene = BowlPlateScene(cfg)
+    try:
+        imgs = []
+        for _, v in views:
+            scene.set_camera(v.camera); scene.reset(xy); imgs.append(scene.render())
+    finally: scene.close()
+    fig, axes = plt.subplots(1, len(views), figsize=(2.2 * len(views), 2.7), squeeze=False)
+    for ax, (kind, v), im in zip(axes[0], views, imgs):
+        ax.imshow(im); ax.set_axis_off()
+        ax.set_title(f"{kind} view\nθ={v.theta_deg:g}° φ={v.phi_deg:g}°", fontsize=7, color="k" if kind == "training" else "tab:red")
+    fig.suptitle(f"{split.name}: the bowl at ({xy[0]:.2f}, {xy[1]:.2f}) from a training viewpoint and a test viewpoint per θ ring", fontsize=8)
+    return save_figure(fig, path)
+
+def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) -> Path:
+    """One recorded rollout per headline policy (first seed) at the test episode seen from the largest θ. The episode is
+    re-run only to record its frames (into `<out_dir>/figure_rollouts/`, not logged as a test evaluation, reused on
+    reruns); policy and simulator are deterministic, so the row label also shows the outcome counted in the tables."""
+    from para_wb.evaluate import load_frames
+    from para_wb.experiments.harness import evaluate_run
+    from para_wb.plots import plot_rollout_rows
+    from para_wb.policy import CheckpointPolicy
+    a = args.for_split(name)
+    ex = ExperimentDir(a.out_dir)
+    eps = ex.load_episodes()["test"]
+    i = max(range(len(eps)), key=lambda j: ((eps[j].viewpoint or (0.0, 0.0))[0], -j))
+    th, ph = eps[i].viewpoint or (0.0, 0.0)
+    labels, rows, seed = _labels(), [], results["seeds"][0]
+    for m in results["headline"][:2]:
+        rd = ex.run(m, seed)
+        counted = next((r.outcome for r in rd.load_eval("test") if r.episode_index == i), "?")
+        out = ex.path / "figure_rollouts" / rd.name
+        res = evaluate_run(a.config(m, seed), CheckpointPolicy(rd.model, rd.name), rd.name, [eps[i]], out, workers=1, record=1,
+                           progress=False, model_file=rd.model)
+        rows.append((f"{labels.get(m, m)} θ={th:g}° φ={ph:g}°: {res[0].outcome} (counted: {counted})", load_frames(out, 0), res[0].outcome))
+    fig = plot_rollout_rows(rows, n_frames=4)
+    fig.suptitle(f"{TITLES[name]}: test episode {i} (bowl at {eps[i].bowl_xy[0]:.2f}, {eps[i].bowl_xy[1]:.2f}) from the farthest test viewpoint", fontsize=8)
+    return save_figure(fig, path)
+
 # %% ../../nbs/experiments/viewpoint.ipynb 19
 def _split_views(args: ViewpointArgs) -> tuple[dict, Config]:
     cfg = args.config()
@@ -258,6 +314,8 @@ def write_reports(args: ViewpointArgs, name: str, split: Split, results: dict, c
     atomic_write_text(Path(a.figures_dir) / "results.md", split_markdown(results, ex, name))
     common_figures(results, ex, a.figures_dir, cfg, results["dataset"])
     split_figures(results, ex, a.figures_dir, split, cfg)
+    viewpoint_gallery(cfg, split, Path(a.figures_dir) / "viewpoint_gallery.png")
+    far_viewpoint_rollouts(args, name, results, Path(a.figures_dir) / "far_viewpoint_rollouts.png")
 
 def _each_split(args: ViewpointArgs, results_of) -> dict:
     "For each split: its results (`results_of(name, split_args, split)`), then its reports; then the overview."
