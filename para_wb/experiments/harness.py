@@ -148,6 +148,13 @@ class Split:
     describe: str = ""
     train_views: list | None = None     # Viewpoints: training demos and validation episodes (None: any demo, default camera)
     test_views: list | None = None      # Viewpoints of the test episodes (None: the default camera)
+    test_overrides: list = field(default_factory=list)  # config overrides the test episodes run under (e.g. ['scene.variant=distractors'])
+    also_test: dict = field(default_factory=dict)       # more evaluations of the test positions: {split name: config overrides}
+    distractor_seeds: bool = False      # each test episode gets its own seeded distractor layout (used where scene.variant=distractors)
+
+    def overrides(self, split: str) -> list:
+        "The config overrides episodes of `split` ('val', 'test' or an `also_test` name) are evaluated under."
+        return list({"val": [], "test": self.test_overrides, **self.also_test}.get(split, []))
 
     def train_demo(self, meta: dict) -> bool:
         "`demo_filter` for training: the demo's bowl started in the training region (and it was seen from a training view)."
@@ -184,13 +191,20 @@ class Split:
         test_keys = {view_key(v) for v in self.test_views} if self.test_views is not None else {(0.0, 0.0)}
         bad = [tuple(xy) for xy, v in zip(val, val_views)
                if self.test_region(tuple(xy)) and (view_key(v) if v is not None else (0.0, 0.0)) in test_keys]
-        if bad: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
+        if bad and not self.test_overrides: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
                                  f"region and viewpoint); make the regions or the viewpoints disjoint")
         def ep(xy, i, split, v):
             if v is None: return Episode(xy, position_id=i, split=split)
             return Episode(xy, position_id=i, split=split, viewpoint=(v.theta_deg, v.phi_deg), camera=v.camera.to_dict())
-        return dict(val=[ep(xy, i, "val", v) for i, (xy, v) in enumerate(zip(val, val_views))],
-                    test=[ep(xy, 1000 + i, "test", v) for i, (xy, v) in enumerate(zip(test, test_views))])
+        out = dict(val=[ep(xy, i, "val", v) for i, (xy, v) in enumerate(zip(val, val_views))],
+                   test=[ep(xy, 1000 + i, "test", v) for i, (xy, v) in enumerate(zip(test, test_views))])
+        if self.distractor_seeds:                           # its own stream again: positions and views stay as they were
+            drng = np.random.default_rng([int(seed), 9])
+            for e in out["test"]: e.distractor_seed = int(drng.integers(2**31 - 1))
+        for name in self.also_test:                         # the same test episodes (positions, ids, clutter seeds), other settings
+            if name in ("val", "test"): raise ValueError(f"split {self.name!r}: also_test name {name!r} is taken; use e.g. 'test_clean'")
+            out[name] = [dataclasses.replace(e, split=name) for e in out["test"]]
+        return out
 
 # %% ../../nbs/experiments/30_harness.ipynb 13
 def _episodes_key(episodes: list) -> str:
@@ -287,7 +301,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     train_ids = [m["demo"] for m in metas if m["success"] and split.train_demo(m)]
     if not train_ids: raise ValueError(f"split {split.name!r} keeps no successful demo of {dataset} for training")
     episodes = split.episodes(base, args.n_val, args.n_test, args.episode_seed)
-    splits = ["val", "test"] if args.run_test else ["val"]
+    splits = ["val", "test"] + list(split.also_test) if args.run_test else ["val"]
     ex.path.mkdir(parents=True, exist_ok=True)
     ex.save_episodes(episodes)
     save_json(ex.args_file, dict(name=name, args=dataclasses.asdict(args), split=split.name, split_describe=split.describe,
@@ -297,16 +311,17 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
         for seed in args.seeds:
             cfg, run = args.config(kind, seed), ex.run(kind, seed)
             t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
-            for sp in splits:
-                evaluate_run(cfg, CheckpointPolicy(run.model, run.name), run.name, episodes[sp], run.eval_dir(sp), args.workers,
+            for sp in splits:                                      # the split's scene (e.g. clutter) for its episodes
+                evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp], run.eval_dir(sp), args.workers,
                              args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
             timings[run.name] = dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
                                      wall_this_call_s=time.time() - t0)
     k_ctrl = _nearest_demo(dataset, split, base)
     demo = load_demo(dataset, k_ctrl)
     for sp in splits:
-        evaluate_run(base, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
-        evaluate_run(base, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
+        sc = args.config(extra=split.overrides(sp))
+        evaluate_run(sc, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
+        evaluate_run(sc, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
                      episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
     results = collect_results(args, ex, splits, kinds, dataset, train_ids, paper or {})
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
