@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from ..camera import view_key
 from ..config import Config, ConfigError, as_override_list, load_config
-from ..dataset.storage import list_demos, load_demo, dataset_file
+from ..dataset.storage import KIND_INDEPENDENT, config_diff, dataset_file, dataset_kind, list_demos, load_demo
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
                               save_results, summarize)
 from ..files import atomic_write_text, load_json, save_json, save_figure
@@ -19,10 +19,10 @@ from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
-from ..train import train
+from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'train_run', 'evaluate_run',
+__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'reuse_diff', 'train_run', 'evaluate_run',
            'run_validation', 'validation_markdown', 'run_experiment', 'collect_results', 'summary_table',
            'results_markdown', 'common_figures']
 
@@ -214,12 +214,20 @@ def _file_key(path) -> str:
     p = Path(path)
     return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.exists() else ""
 
+def reuse_diff(saved: dict, cfg: Config, dataset) -> list[str]:
+    """Why a finished run (its saved config) is not the model `cfg` would train on `dataset`: the differences in the
+    sections training depends on, without the keys that only change how a run is carried out (`RESUMABLE_KEYS`:
+    snapshots, logging, threads) and those the dataset's kind does not depend on (`KIND_INDEPENDENT`). Empty: reuse it."""
+    skip = tuple(KIND_INDEPENDENT.get(dataset_kind(dataset), ()))
+    return [d for d in config_diff(saved, cfg, sections=TRAINING_SECTIONS)
+            if (k := d.split(":")[0]) not in RESUMABLE_KEYS and not k.startswith(skip)]
+
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
     "Train `cfg.model.kind` on the split's training demos into `run` (resumes; returns train.json when already finished)."
     tf = run.file("train")
     if tf.exists() and run.model.exists():
         info = load_json(tf)
-        if info.get("steps") == cfg.train.steps and json.loads(json.dumps(cfg.to_dict())) == run.config():
+        if info.get("steps") == cfg.train.steps and not reuse_diff(run.config(), cfg, dataset):
             return info
     return train(cfg, dataset, run.path, demo_filter=split.train_demo, progress=progress)
 
@@ -242,7 +250,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
         save_json(log, entries)
     return res
 
-# %% ../../nbs/experiments/30_harness.ipynb 15
+# %% ../../nbs/experiments/30_harness.ipynb 17
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
     "Train and evaluate on validation only each candidate {name: (kind, [overrides])}; write validation.json/.md."
     ex = ExperimentDir(out_dir or args.out_dir)
@@ -282,7 +290,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/30_harness.ipynb 17
+# %% ../../nbs/experiments/30_harness.ipynb 19
 def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     metas = [m for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
@@ -331,7 +339,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     save_json(ex.results_file, results)
     return results
 
-# %% ../../nbs/experiments/30_harness.ipynb 19
+# %% ../../nbs/experiments/30_harness.ipynb 21
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
     "Summaries, clustered comparisons, tables and diagnostics from the saved evaluations of an experiment."
     from para_wb.policies.factory import load_policy_model
@@ -372,7 +380,7 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
     out["open_loop"] = ol
     return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 21
+# %% ../../nbs/experiments/30_harness.ipynb 23
 def _pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
 
 def _label(kind: str) -> str:
@@ -454,7 +462,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 23
+# %% ../../nbs/experiments/30_harness.ipynb 25
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")
