@@ -16,13 +16,13 @@ from .harness import ExperimentArgs, Split, common_figures, pop_stage, results_m
 from .left_right import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure, save_json
 from ..runs import ExperimentDir
-from ..stats import cluster_bootstrap_rate, rollout_frame, wilson_interval
+from ..stats import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
 
 # %% auto 0
 __all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'STAGES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
            'viewpoint_dataset_name', 'make_dataset', 'success_by_theta', 'theta_markdown', 'polar_row', 'split_figures',
-           'split_markdown', 'overview', 'viewpoint_gallery', 'far_viewpoint_rollouts', 'write_reports',
-           'run_viewpoint', 'report_viewpoint', 'main']
+           'pick_markdown', 'split_markdown', 'overview', 'viewpoint_gallery', 'far_viewpoint_rollouts',
+           'write_reports', 'run_viewpoint', 'report_viewpoint', 'main']
 
 # %% ../../nbs/experiments/viewpoint.ipynb 5
 SPLIT_NAMES = ("default", "left", "inner")
@@ -200,6 +200,20 @@ def split_figures(results: dict, ex: ExperimentDir, figures_dir, split: Split, c
     if rows: made.append(save_figure(plot_rollout_rows(rows, n_frames=3), fd / "viewpoint_frames.png"))
     return made
 
+def pick_markdown(records: list, models: list, labels: dict) -> str:
+    """The pick phase alone on test: how often each policy lifted the bowl (≥ 4 cm at some point, placed or not), per θ
+    and overall, with the same clustered comparison as PLACE. Separates 'found and grasped the bowl' from 'placed it'."""
+    te = [dict(r, success=bool(r["lifted"])) for r in records if r.get("split") == "test" and r["model"] in models]
+    if len(models) < 2 or not te: return ""
+    rows = success_by_theta(te, models)
+    head = {m: (sum(r["success"] for r in te if r["model"] == m), sum(1 for r in te if r["model"] == m)) for m in models}
+    cmp = compare_models(rollout_frame(te), models[0], models[1])
+    return "\n".join(["", "## The pick phase alone: bowl lifted on test (placed or not)", "",
+                      "A diagnostic added after the first viewpoint results were seen (exploratory, not the pre-set measure, "
+                      "which is PLACE above): it asks whether a policy found and grasped the bowl even when it then failed to place it.", "",
+                      ", ".join(f"{labels.get(m, m)} {k}/{n} = {100 * k / max(n, 1):.0f}%" for m, (k, n) in head.items()) + ".", "",
+                      comparison_markdown(cmp), "", theta_markdown(rows, labels).replace("PLACE", "lifted")])
+
 def split_markdown(results: dict, ex: ExperimentDir, name: str) -> str:
     "results.md of one split: the harness's report (paper column included), the per-θ table, how the split was made."
     rows = success_by_theta(_records(ex, results["splits"]), results["models"] + ["expert", "control"])
@@ -212,7 +226,8 @@ def split_markdown(results: dict, ex: ExperimentDir, name: str) -> str:
              "viewpoints; test episodes: random bowl positions seen from the test viewpoints, dealt in shuffled rounds; each "
              "rollout is rendered from its viewpoint and the policy gets that camera's K and pose. Clusters for the statistics "
              "are episodes (one bowl position and viewpoint each) and seeds.", "",
-             "## Success against θ (all policies; validation rows: the training viewpoints)", "", theta_markdown(rows, _labels())]
+             "## Success against θ (all policies; validation rows: the training viewpoints)", "", theta_markdown(rows, _labels()),
+             pick_markdown(_records(ex, results["splits"]), results["headline"][:2], _labels())]
     return results_markdown(results, f"{TITLES[name]}: PARA vs ACT", notes="\n".join(notes), test_title="Test: unseen viewpoints",
                             val_title="Validation: new bowl positions seen from the training viewpoints (in-distribution control)")
 
@@ -301,7 +316,7 @@ def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) 
     fig.suptitle(f"{TITLES[name]}: test episode {i} (bowl at {eps[i].bowl_xy[0]:.2f}, {eps[i].bowl_xy[1]:.2f}) from the farthest test viewpoint", fontsize=8)
     return save_figure(fig, path)
 
-# %% ../../nbs/experiments/viewpoint.ipynb 19
+# %% ../../nbs/experiments/viewpoint.ipynb 20
 def _split_views(args: ViewpointArgs) -> tuple[dict, Config]:
     cfg = args.config()
     return viewpoint_splits(dataset_viewpoints(cfg), cfg.viewpoints.theta_max_deg), cfg
@@ -350,6 +365,6 @@ def main(argv=None):
     (run_viewpoint if stage == "experiment" else report_viewpoint)(args)
     print((Path(args.resolved().figures_dir) / "results.md").read_text())
 
-# %% ../../nbs/experiments/viewpoint.ipynb 25
+# %% ../../nbs/experiments/viewpoint.ipynb 26
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()
