@@ -11,9 +11,9 @@ from ..camera import Camera, framed_camera, libero_agentview, world_to_pixel
 from ..runs import ExperimentDir, RunDir, RunMissing
 
 # %% auto 0
-__all__ = ['DEFAULT_RUNS', 'OUTCOME_COLORS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message',
-           'message_text', 'alert', 'guarded', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes',
-           'default_camera', 'episode_camera', 'trajectory_pixels']
+__all__ = ['DEFAULT_RUNS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'message_text', 'alert',
+           'guarded', 'Slot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
+           'episode_camera', 'trajectory_pixels']
 
 # %% ../../nbs/40_dash_core.ipynb 4
 DEFAULT_RUNS = "data/runs"
@@ -42,7 +42,7 @@ def find_experiments(root, depth: int = 2) -> dict:
     return dict(sorted(out.items()))
 
 # %% ../../nbs/40_dash_core.ipynb 6
-OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#f0a30a", "MISS": "#d62728"}
+from ..plots import OUTCOME_COLORS            # PLACE green, GRASP amber, MISS red: the figures' colours
 OUTCOMES = tuple(OUTCOME_COLORS)
 
 class DashMessage(Exception):
@@ -75,7 +75,27 @@ def guarded(fn):
             return alert(text, kind)
     return wrapper
 
-# %% ../../nbs/40_dash_core.ipynb 9
+# %% ../../nbs/40_dash_core.ipynb 8
+class Slot:
+    "A view that keeps its pane: `fill(fn)` sets `pane.object = fn()`, or shows `fn`'s error as a message instead."
+    def __init__(self, pane):
+        import panel as pn
+        self.pane, self.msg = pane, pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self.panel = pn.Column(self.msg, self.pane)
+    def fill(self, fn) -> bool:
+        try: obj = fn()
+        except Exception as e:
+            kind, text = message_text(e)
+            if kind == "danger": traceback.print_exc()
+            self.msg.object, self.msg.alert_type, self.msg.visible, self.pane.visible = text, kind, True, False
+            return False
+        if obj is None:                                 # nothing to show (yet)
+            self.msg.visible = self.pane.visible = False; return False
+        self.pane.object = obj
+        self.msg.visible, self.pane.visible = False, True
+        return True
+
+# %% ../../nbs/40_dash_core.ipynb 11
 def colorize(p: np.ndarray, cmap: str = "magma", vmax: float | None = None) -> np.ndarray:
     "(S,S) probabilities → (S,S,4) float RGBA in [0, 1], scaled to `vmax` (default: the map's maximum)."
     from matplotlib import colormaps
@@ -108,7 +128,7 @@ def gif_bytes(frames: np.ndarray, fps: float = 4, scale: int = 1) -> bytes:
     if scale > 1: f = f.repeat(scale, 1).repeat(scale, 2)
     return iio.imwrite("<bytes>", f, extension=".gif", duration=int(1000 / fps), loop=0)
 
-# %% ../../nbs/40_dash_core.ipynb 12
+# %% ../../nbs/40_dash_core.ipynb 14
 def default_camera(cfg: dict, size: int | None = None) -> Camera:
     "The scene's default policy camera for a config dict (as saved in config.json / eval.json), at `size` px."
     s = cfg.get("scene", {})

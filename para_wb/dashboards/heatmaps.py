@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 import numpy as np
-from .core import (DashMessage, alert, data_uri, find_experiments, guarded, no_runs_message, overlay,
+from .core import (DashMessage, Slot, alert, data_uri, find_experiments, no_runs_message, overlay,
                                      runs_root)
 from ..files import load_json
 from ..runs import RunDir, RunMissing
@@ -107,78 +107,79 @@ def heatmap_app(root=None):
     w_img = pn.widgets.Select(name="held-out image", width=200)
     w_t = pn.widgets.IntSlider(name="future timestep t", start=0, end=1, value=0, width=240)
     w_where = pn.widgets.RadioButtonGroup(name="height at", options=["predicted", "ground truth"], value="predicted")
-    status = pn.Column(sizing_mode="stretch_width")
+    status = Slot(pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width"))
+    cfg = dict(displayModeBar=False)
+    s_hm, s_h, s_loss = (Slot(pn.pane.Plotly(None, config=cfg, name=n)) for n in ("heatmap", "height", "loss"))
+    s_strip = Slot(pn.pane.HTML("", sizing_mode="stretch_width", name="strip"))
+    state = dict(busy=False)
 
-    def run_dir() -> RunDir: return RunDir(exps[w_exp.value].path / w_run.value) if w_run.value else None
+    def run_dir(): return RunDir(exps[w_exp.value].path / w_run.value) if w_run.value else None
+
+    def ready_run() -> RunDir:
+        run = run_dir()
+        if run is None: raise DashMessage(f"`{exps[w_exp.value].path}` holds no run folders (`<kind>-seed<k>`).")
+        why = run_problem(run)
+        if why: raise DashMessage(why)
+        return run
+
+    def heatmap():
+        step, image, t = w_step.value, w_img.value, w_t.value
+        v = snapshot_view(load_snapshot(ready_run(), step), image, t)
+        return heatmap_figure(v, f"{w_run.value} · step {step} · t = {t} (peak p = {v['peak']:.3f})")
+
+    def height():
+        run = ready_run()
+        v = snapshot_view(load_snapshot(run, w_step.value), w_img.value, w_t.value, w_where.value)
+        if v["height"] is None:
+            raise DashMessage(f"`{run.snapshot(w_step.value)}` has no height distributions: it was written before snapshots "
+                              f"saved them. Retrain the run to get them.")
+        return height_figure(v, w_where.value)
+
+    def strip():
+        snap = load_snapshot(ready_run(), w_step.value)
+        cells = []
+        for t in range(snap["heatmaps"].shape[1]):
+            v = snapshot_view(snap, w_img.value, t)
+            cells.append(f'<figure style="margin:2px;text-align:center;display:inline-block"><img src="{data_uri(overlay(v["image"], v["heatmap"]))}" '
+                         f'width="96" style="image-rendering:pixelated"/><figcaption>t = {t}</figcaption></figure>')
+        return "<b>All future timesteps at this step</b><br>" + "".join(cells)
+
+    def loss(): return loss_figure(ready_run().log(), w_step.value)
+
+    def refresh(*_):
+        if state["busy"]: return
+        for slot, fn in ((s_hm, heatmap), (s_h, height), (s_loss, loss), (s_strip, strip)): slot.fill(fn)
+
+    def on_run(*_):
+        def setup():
+            run = ready_run()
+            steps = run.snapshot_steps()
+            snap = load_snapshot(run, steps[-1])
+            n, T = snap["heatmaps"].shape[:2]
+            w_step.options = steps; w_step.value = steps[-1]
+            w_img.options = {f"image {i} (demo {int(snap['demo'][i])}, step {int(snap['sample_step'][i])})": i for i in range(n)}
+            w_img.value = 0
+            w_t.end = max(T - 1, 1); w_t.disabled = T == 1; w_t.value = min(w_t.value, T - 1)
+            if len(steps) < 5:
+                return (f"`{run.path}` saved only {len(steps)} snapshot(s) ({steps}): the scrub is coarse. "
+                        f"Runs trained with the current presets save about 20 (`train.snapshot_steps`).")
+        state["busy"] = True
+        try: status.fill(setup)
+        finally: state["busy"] = False
+        refresh()
 
     def on_exp(*_):
         rs = runs_of[w_exp.value]
-        w_run.options = rs
-        w_run.value = next((r for r in rs if RunDir(exps[w_exp.value].path / r).snapshot_steps()), rs[0] if rs else None)
+        state["busy"] = True
+        try:
+            w_run.options = rs
+            w_run.value = next((r for r in rs if RunDir(exps[w_exp.value].path / r).snapshot_steps()), rs[0] if rs else None)
+        finally: state["busy"] = False
         on_run()
 
-    def on_run(*_):
-        status.clear()
-        run = run_dir()
-        if run is None: status.append(alert(f"`{exps[w_exp.value].path}` holds no run folders (`<kind>-seed<k>`).")); return
-        why = run_problem(run)
-        if why: status.append(alert(why)); return
-        steps = run.snapshot_steps()
-        try: snap = load_snapshot(run, steps[-1])
-        except Exception as e: status.append(alert(f"`{run.snapshot(steps[-1])}` cannot be read ({e}); rerun training.", "danger")); return
-        w_step.options = steps; w_step.value = steps[-1]
-        n, T = snap["heatmaps"].shape[:2]
-        w_img.options = {f"image {i} (demo {int(snap['demo'][i])}, step {int(snap['sample_step'][i])})": i for i in range(n)}
-        w_img.value = 0
-        w_t.end = max(T - 1, 1); w_t.disabled = T == 1; w_t.value = min(w_t.value, T - 1)
-        if len(steps) < 5:
-            status.append(alert(f"`{run.path}` saved only {len(steps)} snapshot(s) ({steps}): the scrub is coarse. "
-                                f"Runs trained with the current presets save about 20 (`train.snapshot_steps`).", "info"))
-
     w_exp.param.watch(on_exp, "value"); w_run.param.watch(on_run, "value")
-
-    def ready(): return run_dir() is not None and run_problem(run_dir()) is None and w_img.value is not None
-
-    @guarded
-    def heatmap_view(step, image, t, *_):
-        if not ready(): return pn.pane.Markdown("")
-        snap = load_snapshot(run_dir(), step)
-        v = snapshot_view(snap, image, t)
-        return pn.pane.Plotly(heatmap_figure(v, f"{w_run.value} · step {step} · t = {t} (peak p = {v['peak']:.3f})"),
-                              config=dict(displayModeBar=False), name="heatmap")
-
-    @guarded
-    def strip_view(step, image, *_):
-        if not ready(): return pn.pane.Markdown("")
-        snap = load_snapshot(run_dir(), step)
-        T = snap["heatmaps"].shape[1]
-        tiles = []
-        for t in range(T):
-            v = snapshot_view(snap, image, t)
-            tiles.append(pn.pane.HTML(f'<figure style="margin:2px;text-align:center"><img src="{data_uri(overlay(v["image"], v["heatmap"]))}" '
-                                      f'width="96" style="image-rendering:pixelated"/><figcaption>t = {t}</figcaption></figure>'))
-        return pn.FlexBox(*tiles, sizing_mode="stretch_width")
-
-    @guarded
-    def height_view(step, image, t, where, *_):
-        if not ready(): return pn.pane.Markdown("")
-        v = snapshot_view(load_snapshot(run_dir(), step), image, t, where)
-        if v["height"] is None:
-            raise DashMessage(f"`{run_dir().snapshot(step)}` has no height distributions: it was written before snapshots "
-                              f"saved them. Retrain the run to get them.")
-        return pn.pane.Plotly(height_figure(v, where), config=dict(displayModeBar=False))
-
-    @guarded
-    def loss_view(step, *_):
-        if run_dir() is None: return pn.pane.Markdown("")
-        return pn.pane.Plotly(loss_figure(run_dir().log(), step), config=dict(displayModeBar=False))
-
+    for w in (w_step, w_img, w_t, w_where): w.param.watch(refresh, "value")
     on_exp()
-    deps = (w_step, w_img)
-    controls = pn.Row(w_exp, w_run, w_img, sizing_mode="stretch_width")
-    return pn.Column(
-        header, controls, pn.Row(w_step, w_t, w_where), status,
-        pn.Row(pn.bind(heatmap_view, w_step, w_img, w_t, w_run),
-               pn.Column(pn.bind(height_view, w_step, w_img, w_t, w_where, w_run), pn.bind(loss_view, w_step, w_run))),
-        pn.pane.Markdown("**All future timesteps at this step**"), pn.bind(strip_view, *deps, w_run),
-        name="heatmaps", sizing_mode="stretch_width")
+    return pn.Column(header, pn.Row(w_exp, w_run, w_img), pn.Row(w_step, w_t, w_where), status.panel,
+                     pn.Row(s_hm.panel, pn.Column(s_h.panel, s_loss.panel)), s_strip.panel,
+                     name="heatmaps", sizing_mode="stretch_width")

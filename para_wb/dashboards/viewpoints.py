@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..camera import view_key
-from .core import (OUTCOME_COLORS, DashMessage, alert, data_uri, episode_camera, find_experiments, guarded,
+from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, data_uri, episode_camera, find_experiments,
                                      no_runs_message, runs_root, trajectory_pixels)
 from ..files import load_json
 from ..runs import ExperimentDir, RunDir
@@ -47,7 +47,7 @@ def polar_figure(views: dict, title: str, selected=None):
     fig = go.Figure(go.Scatterpolar(
         r=[k[0] for k in keys], theta=[k[1] for k in keys], mode="markers", customdata=[list(k) for k in keys],
         text=text, hoverinfo="text",
-        marker=dict(size=16, color=rate, cmin=0, cmax=1, colorscale=[[0, "#d62728"], [0.5, "#f0a30a"], [1, "#2ca02c"]],
+        marker=dict(size=16, color=rate, cmin=0, cmax=1, colorscale=[[0, OUTCOME_COLORS["MISS"]], [0.5, OUTCOME_COLORS["GRASP"]], [1, OUTCOME_COLORS["PLACE"]]],
                     line=dict(color="black", width=1))))
     if selected is not None and tuple(selected) in views:
         fig.add_trace(go.Scatterpolar(r=[selected[0]], theta=[selected[1]], mode="markers", hoverinfo="skip",
@@ -107,91 +107,103 @@ def viewpoint_app(root=None):
     w_exp = pn.widgets.Select(name="experiment", options=order, value=order[0], width=240)
     w_split = pn.widgets.Select(name="split", width=120)
     w_seed = pn.widgets.Select(name="seed", width=100)
-    state = dict(selected=None, busy=False)
-    plots = pn.Row(sizing_mode="stretch_width")
-    detail = pn.Column(sizing_mode="stretch_width")
+    state = dict(selected=None, busy=False, tab={})
+    cfg = dict(displayModeBar=False)
     banner = pn.Column(sizing_mode="stretch_width")
+    plots = pn.Row(sizing_mode="stretch_width")
+    panes = {}                                              # model → its polar Plotly pane (kept, updated in place)
+    s_plots = Slot(pn.pane.Markdown("", visible=False))
+    hint = pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
+    title = pn.pane.Markdown("", name="detail-title")
+    cards = {}                                              # model → (header HTML, Slot of first frame, Plotly of last frame)
+    cards_row = pn.FlexBox(sizing_mode="stretch_width")
 
-    def table():
+    def models(): return sorted(state["tab"], key=lambda m: (m != "para", m))
+
+    def load_table():
         ex = exps[w_exp.value]
         if w_split.value is None:
             raise DashMessage(f"`{ex.path}`: no run has been evaluated yet (no `<run>/eval/<split>/eval.json`). "
                               f"Run the experiment's evaluation first.")
-        return viewpoint_table(ex, w_split.value, w_seed.value)
-
-    def on_exp(*_):
-        ex = exps[w_exp.value]
-        banner.clear()
-        if ex.args_file.exists() and load_json(ex.args_file).get("fixture"):
-            banner.append(alert(load_json(ex.args_file).get("note", "fixture"), "info"))
-        splits, seeds = experiment_splits(ex), experiment_seeds(ex)
-        state["busy"] = True                                # one redraw, not one per widget change
-        try:
-            w_split.options = splits; w_split.value = "test" if "test" in splits else (splits[0] if splits else None)
-            w_seed.options = seeds; w_seed.value = seeds[0] if seeds else None
-        finally: state["busy"] = False
-        state["selected"] = None
-        redraw()
+        tab = viewpoint_table(ex, w_split.value, w_seed.value)
+        if not tab: raise DashMessage(f"`{ex.path}`: no trained-model rollouts on split `{w_split.value}`.")
+        return tab
 
     def on_click(event):
         pts = (event.new or {}).get("points") or []
         if pts and pts[0].get("customdata") is not None:
             state["selected"] = tuple(float(x) for x in pts[0]["customdata"])
-            redraw()
+            draw_polars(); draw_detail()
 
-    @guarded
-    def build_plots():
-        tab = table()
-        if not tab: raise DashMessage(f"`{exps[w_exp.value].path}`: no trained-model rollouts on split `{w_split.value}`.")
-        row = []
-        for model in sorted(tab, key=lambda m: (m != "para", m)):
-            p = pn.pane.Plotly(polar_figure(tab[model], model.upper(), state["selected"]), config=dict(displayModeBar=False),
-                               name=f"polar-{model}")
-            p.param.watch(on_click, "click_data")
-            row.append(p)
-        if all(len(v) == 1 for v in tab.values()):
-            row.append(alert("Every rollout of this split was seen from the default camera: pick a viewpoint experiment.", "info"))
-        return pn.Row(*row)
+    def draw_polars():
+        for m in models(): panes[m].object = polar_figure(state["tab"][m], m.upper(), state["selected"])
 
-    @guarded
-    def build_detail():
-        if state["selected"] is None:
-            return pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
-        tab, key = table(), state["selected"]
-        cards = []
-        for model in sorted(tab, key=lambda m: (m != "para", m)):
-            for r in tab[model].get(key, [])[:2]:
-                cards.append(_rollout_card(exps[w_exp.value], r, model))
-        if not cards: raise DashMessage(f"No rollout at θ = {key[0]:g}°, φ = {key[1]:g}° in this split and seed.")
-        return pn.Column(pn.pane.Markdown(f"### Viewpoint θ = {key[0]:g}°, φ = {key[1]:g}°"), pn.FlexBox(*cards), name="detail")
+    def rebuild(*_):
+        if state["busy"]: return
+        state["selected"] = None
+        def build():
+            state["tab"] = load_table()
+            for m in models():
+                if m not in panes:
+                    panes[m] = pn.pane.Plotly(None, config=cfg, name=f"polar-{m}")
+                    panes[m].param.watch(on_click, "click_data")
+                    cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=cfg)), pn.pane.Plotly(None, config=cfg))
+            draw_polars()
+            row = [panes[m] for m in models()]
+            if all(len(v) == 1 for v in state["tab"].values()):
+                row.append(alert("Every rollout of this split was seen from the default camera: pick a viewpoint experiment.", "info"))
+            plots.objects = row
+            return ""
+        if not s_plots.fill(build): state["tab"] = {}; plots.objects = []
+        s_plots.pane.visible = False
+        draw_detail()
 
-    def redraw():
-        plots.objects = [build_plots()]
-        detail.objects = [build_detail()]
+    def draw_detail():
+        key = state["selected"]
+        hint.visible = key is None
+        title.object = "" if key is None else f"### Viewpoint θ = {key[0]:g}°, φ = {key[1]:g}°"
+        shown = []
+        for m in (models() if key is not None else []):
+            head, first, last = cards[m]
+            rs = state["tab"][m].get(key, [])
+            if not rs: continue
+            r = rs[0]; c = OUTCOME_COLORS.get(r["outcome"], "#777")
+            more = f" ({len(rs) - 1} more here)" if len(rs) > 1 else ""
+            head.object = (f'<b>{m.upper()}</b> · {r["run"]} · episode {r["episode_index"]}{more} · <span class="outcome" '
+                           f'style="background:{c};color:white;padding:2px 6px;border-radius:4px">{r["outcome"]}</span>')
+            box = {}
+            def fig():
+                a = rollout_at(exps[w_exp.value], r)
+                if a["frames"] is None:
+                    raise DashMessage(f"No frames were saved for this rollout (`{exps[w_exp.value].path / r['run']}/eval/"
+                                      f"{r['split']}/frames/`): the evaluation records only its first rollouts (`record`).")
+                box.update(a)
+                return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory")
+            ok = first.fill(fig)
+            last.visible = ok
+            if ok: last.object = rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame")
+            shown.append(pn.Column(head, pn.Row(first.panel, last), width=620,
+                                   styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
+        cards_row.objects = shown
+
+    def on_exp(*_):
+        ex = exps[w_exp.value]
+        note = load_json(ex.args_file).get("note", "fixture") if ex.args_file.exists() and load_json(ex.args_file).get("fixture") else None
+        banner.objects = [alert(note, "info")] if note else []
+        splits, seeds = experiment_splits(ex), experiment_seeds(ex)
+        state["busy"] = True                                # one rebuild, not one per widget change
+        try:
+            w_split.options = splits; w_split.value = "test" if "test" in splits else (splits[0] if splits else None)
+            w_seed.options = seeds; w_seed.value = seeds[0] if seeds else None
+        finally: state["busy"] = False
+        rebuild()
 
     w_exp.param.watch(on_exp, "value")
-    def on_split_seed(*_):
-        if not state["busy"]: state["selected"] = None; redraw()
-    for w in (w_split, w_seed): w.param.watch(on_split_seed, "value")
+    for w in (w_split, w_seed): w.param.watch(rebuild, "value")
     on_exp()
-    return pn.Column(header, banner, pn.Row(w_exp, w_split, w_seed), plots, detail, name="viewpoints", sizing_mode="stretch_width")
+    return pn.Column(header, banner, pn.Row(w_exp, w_split, w_seed), s_plots.panel, plots, hint, title, cards_row,
+                     name="viewpoints", sizing_mode="stretch_width")
 
 def _safe_has_viewpoints(ex) -> bool:
     try: return has_viewpoints(ex)
     except Exception: return False
-
-@guarded
-def _rollout_card(ex: ExperimentDir, r: dict, model: str):
-    import panel as pn
-    c = OUTCOME_COLORS.get(r["outcome"], "#777")
-    head = pn.pane.HTML(f'<b>{model.upper()}</b> · {r["run"]} · episode {r["episode_index"]} · '
-                        f'<span class="outcome" style="background:{c};color:white;padding:2px 6px;border-radius:4px">{r["outcome"]}</span>')
-    a = rollout_at(ex, r)
-    if a["frames"] is None:
-        return pn.Column(head, alert(f"No frames were saved for this rollout (`{ex.path / r['run']}/eval/{r['split']}/frames/`): "
-                                     f"the evaluation records only its first rollouts (`record`).", "info"), width=620)
-    f = a["frames"]
-    return pn.Column(head, pn.Row(
-        pn.pane.Plotly(rollout_figure(f[0], a["uv"], a["outcome"], "camera frame (start) + trajectory"), config=dict(displayModeBar=False)),
-        pn.pane.Plotly(rollout_figure(f[-1], a["uv"], a["outcome"], "last frame"), config=dict(displayModeBar=False))),
-        width=620, styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"})
