@@ -7,7 +7,7 @@
 # Each experiment notebook runs through papermill (executed copy beside its runs). Resumable: an experiment whose
 # results.json exists is not rerun; its figures and results.md are rebuilt from the saved results (--stage report), and
 # an interrupted one resumes where it stopped (finished training runs and evaluations are reused by the harness).
-# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS ("0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset).
+# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS (default: each notebook's own, e.g. "0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
@@ -23,14 +23,14 @@ for a in "$@"; do
 done
 [ "$SMOKE" = 1 ] || bash scripts/setup.sh            # idempotent; CI has run it before the smoke mode
 PRESET="${PARA_WB_PRESET:-cpu}"
-SEEDS="[$(echo ${PARA_WB_SEEDS:-0 1} | sed 's/ /, /g')]"
+SEEDS="[$(echo ${PARA_WB_SEEDS:-} | sed 's/ /, /g')]"
 WORKERS="${PARA_WB_WORKERS:-2}"
 say() { printf '[figures] %s\n' "$*" >&2; }
 
 # name | notebook | module | runs folder (under data/runs) | figures folder | results.json files (relative to the runs folder) | extra papermill args
 EXPERIMENTS=(
   "left_right|left_right|left_right|left_right|left_right|results.json|"
-  "left_right_g16|left_right|left_right|left_right_g16|left_right_g16|results.json|-y overrides: [demos.grid=16] -y ablations: []"
+  "left_right_g8|left_right|left_right|left_right_g8|left_right_g8|results.json|-y overrides: [demos.grid=8]"
   "viewpoint|viewpoint|viewpoint|viewpoint|viewpoint|default/results.json left/results.json inner/results.json|"
   "near_far|near_far|near_far|near_far|near_far|results.json|"
   "corner|corner|corner|corner|corner|results.json|"
@@ -50,7 +50,7 @@ for e in "${EXPERIMENTS[@]}"; do
   IFS='|' read -r name nb mod runs figs files extra <<<"$e"
   if [ -n "${PARA_WB_ONLY:-}" ] && [[ " $PARA_WB_ONLY " != *" $name "* ]]; then continue; fi
   if [ "$SMOKE" = 1 ]; then
-    [ "$name" = left_right_g16 ] && continue        # the same notebook as left_right: its smoke run is that one
+    [ "$name" = left_right_g8 ] && continue        # the same notebook as left_right: its smoke run is that one
     out="$ROOT/$name"; mkdir -p "$out"
     if [ -f "$out/runs/$(echo $files | cut -d' ' -f1)" ]; then say "$name: smoke results exist, kept"; continue; fi
     s=$SECONDS
@@ -66,11 +66,12 @@ for e in "${EXPERIMENTS[@]}"; do
     say "$name: finished ($ROOT/$runs), not rerun; rebuilding its results.md and figures from the saved results"
     # shellcheck disable=SC2086
     "$PY" -m "para_wb.experiments.$mod" --stage report --preset "$PRESET" --out-dir "$ROOT/$runs" --figures-dir "figures/$figs" \
-      $(if [ "$name" = left_right_g16 ]; then echo "--overrides demos.grid=16 --ablations"; fi) >/dev/null
+      $(if [ "$name" = left_right_g8 ]; then echo "--overrides demos.grid=8"; fi) >/dev/null
   else
     say "$name: running nbs/experiments/$nb.ipynb (papermill; resumes whatever an earlier call finished)"
     mkdir -p "$ROOT/$runs" "figures/$figs"
-    args=(-p preset "$PRESET" -y "seeds: $SEEDS" -p workers "$WORKERS" -p out_dir "$ROOT/$runs" -p figures_dir "figures/$figs" -p progress False)
+    args=(-p preset "$PRESET" -p workers "$WORKERS" -p out_dir "$ROOT/$runs" -p figures_dir "figures/$figs" -p progress False)
+    [ -n "${PARA_WB_SEEDS:-}" ] && args+=(-y "seeds: $SEEDS")     # else each notebook's own default (viewpoint: one seed)
     if [ -n "$extra" ]; then
       # extra = "-y key: value -y key: value"
       while read -r y; do [ -n "$y" ] && args+=(-y "$y"); done < <(echo "$extra" | sed 's/ *-y /\n/g')

@@ -28,10 +28,10 @@ class Entry:
     figures: str = ""               # figures/<figures>/results.md has the details
 
 ENTRIES = [
-    Entry("Left → Right (8 × 8 grid, `cpu` preset)", "left half → right half (object position)", "left_right",
+    Entry("Left → Right", "left half → right half (object position)", "left_right",
           {"para": 0.54, "act": 0.01}, notebook="left_right", figures="left_right"),
-    Entry("Left → Right (16 × 16 grid, fair comparison)", "left half → right half (object position)", "left_right_g16",
-          {"para": 0.54, "act": 0.01}, notebook="left_right", figures="left_right_g16"),
+    Entry("Left → Right, 8 × 8 grid (4 × fewer demos)", "left half → right half (object position)", "left_right_g8",
+          {"para": 0.54, "act": 0.01}, notebook="left_right", figures="left_right_g8"),
     Entry("Near → Far", "near half → far half (object position)", "near_far", {"para": 0.46, "act": 0.07},
           notebook="near_far", figures="near_far"),
     Entry("Default → all viewpoints", "default camera → 64 viewpoints (camera)", "viewpoint/default", {"para": 0.61, "act": 0.24},
