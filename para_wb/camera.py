@@ -191,21 +191,27 @@ def pixel_to_ray(cam: Camera, uv):
     origins = np.broadcast_to(cam.pos, dirs.shape).copy()
     return (origins[0], dirs[0]) if single else (origins, dirs)
 
-def pixel_and_height_to_world(cam: Camera, uv, z, min_cos: float = 1e-6) -> np.ndarray:
-    "World point where the ray through pixel `uv` meets the plane z = `z` (scalar or per point)."
+def pixel_and_height_to_world(cam: Camera, uv, z, min_cos: float = 1e-6, on_miss: str = "raise", far: float = 2.0) -> np.ndarray:
+    """World point where the ray through pixel `uv` meets the plane z = `z` (scalar or per point). A ray that never meets
+    its plane (parallel to it, or the plane behind the camera) raises, or with `on_miss="far"` gives the point `far` m
+    along the ray: a policy's prediction of an unreachable point stays one (the executor clamps it) instead of an error."""
+    if on_miss not in ("raise", "far"): raise ValueError(f"on_miss={on_miss!r}: use 'raise' or 'far'")
     UV, single = _as_rows(uv, 2, "uv")
     o, d = pixel_to_ray(cam, UV)
     z = np.broadcast_to(np.asarray(z, float), (len(UV),))
     bad = np.abs(d[:, 2]) < min_cos
-    if bad.any():
+    if bad.any() and on_miss == "raise":
         i = int(np.argmax(bad))
         raise ValueError(f"pixel (u={UV[i, 0]:.2f}, v={UV[i, 1]:.2f}): its ray is parallel to the plane z={z[i]:.4f} "
                          f"(direction {np.round(d[i], 6).tolist()}), no intersection")
-    t = (z - o[:, 2]) / d[:, 2]
-    if (t <= 0).any():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (z - o[:, 2]) / np.where(bad, 1.0, d[:, 2])
+    miss = bad | (t <= 0)
+    if miss.any() and on_miss == "raise":
         i = int(np.argmax(t <= 0))
         raise ValueError(f"pixel (u={UV[i, 0]:.2f}, v={UV[i, 1]:.2f}): the plane z={z[i]:.4f} is behind the camera "
                          f"(camera z={cam.pos[2]:.4f}, ray direction z={d[i, 2]:.4f})")
+    t = np.where(miss, float(far), t)
     X = o + t[:, None] * d
     return X[0] if single else X
 

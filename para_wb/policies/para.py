@@ -241,7 +241,9 @@ class PARAModel(PolicyModel):
             uv = cell_to_pixel(row, col, W, H, S).cpu().numpy().astype(np.float64)
             z = np.asarray(self.height_bins.decode(hb.cpu().numpy()), np.float64).reshape(B, T)
         cams = self._cameras(K, T_world_cam, W, H, B)
-        wp = np.stack([pixel_and_height_to_world(cams[b], uv[b], z[b]) for b in range(B)])
+        # a pixel whose ray misses its height plane (above the horizon of a tilted camera) is an unreachable prediction, not
+        # an error: 2 m along the ray, which the executor clamps (and counts) like any out-of-reach waypoint
+        wp = np.stack([pixel_and_height_to_world(cams[b], uv[b], z[b], on_miss="far") for b in range(B)])
         grip = np.asarray(self.gripper_bins.decode(g_logits.argmax(-1).cpu().numpy()), np.float64).reshape(B, T)
         rot = wrap_angle(np.asarray(self.rotation_bins.decode(r_logits.argmax(-1).cpu().numpy()), np.float64)).reshape(B, T, 3)
         return dict(waypoints=wp, gripper=grip, rotation=rot, pixels=uv, height_bin=hb.cpu().numpy())
