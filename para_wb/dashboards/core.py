@@ -87,13 +87,20 @@ class Slot:
         except Exception as e:
             kind, text = message_text(e)
             if kind == "danger": traceback.print_exc()
-            self.msg.object, self.msg.alert_type, self.msg.visible, self.pane.visible = text, kind, True, False
-            return False
+            self.msg.object, self.msg.alert_type, self.msg.visible = text, kind, True
+            self._blank(); return False
         if obj is None:                                 # nothing to show (yet)
-            self.msg.visible = self.pane.visible = False; return False
+            self.msg.visible = False; self._blank(); return False
         self.pane.object = obj
         self.msg.visible, self.pane.visible = False, True
         return True
+    def _blank(self):
+        # A Plotly pane is emptied, not hidden: Plotly throws in the page when a plot it is sizing disappears.
+        if type(self.pane).__name__ == "Plotly":
+            import plotly.graph_objects as go
+            self.pane.object = go.Figure(layout=dict(width=40, height=40, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                                                     margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="white"))
+        else: self.pane.visible = False
 
 # %% ../../nbs/40_dash_core.ipynb 11
 def colorize(p: np.ndarray, cmap: str = "magma", vmax: float | None = None) -> np.ndarray:

@@ -61,8 +61,8 @@ def height_figure(v: dict, where: str):
     x = np.asarray(v["height_bins"], float)
     colors = ["#2ca02c" if i == v["target_bin"] else "#1f77b4" for i in range(len(x))]
     fig = go.Figure(go.Bar(x=x, y=v["height"], marker_color=colors, name="p(height | cell)"))
-    fig.update_layout(title=f"height-bin distribution at the {where} pixel (green: ground-truth bin)", height=260, width=480,
-                      margin=dict(l=40, r=5, t=40, b=40), xaxis_title="end-effector height z (m)", yaxis_title="probability")
+    fig.update_layout(title=f"p(height bin) at the {where} pixel", height=260, width=480,
+                      margin=dict(l=40, r=5, t=40, b=40), xaxis_title="end-effector height z (m); green = ground-truth bin", yaxis_title="probability")
     return fig
 
 def loss_figure(log, step: int):

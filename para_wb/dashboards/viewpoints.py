@@ -115,7 +115,7 @@ def viewpoint_app(root=None):
     s_plots = Slot(pn.pane.Markdown("", visible=False))
     hint = pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
     title = pn.pane.Markdown("", name="detail-title")
-    cards = {}                                              # model → (header HTML, Slot of first frame, Plotly of last frame)
+    cards = {}                                              # model → (header HTML, Slot of first frame, Slot of last frame)
     cards_row = pn.FlexBox(sizing_mode="stretch_width")
 
     def models(): return sorted(state["tab"], key=lambda m: (m != "para", m))
@@ -147,7 +147,7 @@ def viewpoint_app(root=None):
                 if m not in panes:
                     panes[m] = pn.pane.Plotly(None, config=cfg, name=f"polar-{m}")
                     panes[m].param.watch(on_click, "click_data")
-                    cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=cfg)), pn.pane.Plotly(None, config=cfg))
+                    cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=cfg)), Slot(pn.pane.Plotly(None, config=cfg)))
             draw_polars()
             row = [panes[m] for m in models()]
             if all(len(v) == 1 for v in state["tab"].values()):
@@ -180,9 +180,8 @@ def viewpoint_app(root=None):
                 box.update(a)
                 return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory")
             ok = first.fill(fig)
-            last.visible = ok
-            if ok: last.object = rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame")
-            shown.append(pn.Column(head, pn.Row(first.panel, last), width=620,
+            last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame") if ok else None)
+            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=620,
                                    styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
         cards_row.objects = shown
 
