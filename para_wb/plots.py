@@ -18,7 +18,7 @@ from .runs import RunDir
 # %% auto 0
 __all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'success_map', 'plot_success_map', 'plot_positions', 'viewpoint_success',
            'plot_viewpoint_polar', 'plot_theta_curve', 'viewpoint_polar_html', 'plot_rollout_rows', 'plot_loss',
-           'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
+           'early_late_steps', 'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
 
 # %% ../nbs/18_plots.ipynb 4
 OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#ffb000", "MISS": "#d62728"}
@@ -223,10 +223,18 @@ def plot_loss(run_dir, log_y: bool = True):
     fig.suptitle(str(run_dir)); fig.tight_layout()
     return fig
 
+def early_late_steps(saved: list) -> list:
+    "The rows of the early-vs-late figure when a run saved many snapshots (for the dashboard's scrub): first, 200 (the paper's 'early'; else the one a tenth of the way), last."
+    saved = sorted(saved)
+    if len(saved) <= 3: return saved
+    early = 200 if 200 in saved else saved[len(saved) // 10]
+    return sorted({saved[0], early, saved[-1]})
+
 def plot_heatmap_snapshots(run_dir, steps=None, image_index: int = 0, timesteps=None, alpha: float = 0.8):
-    "Rows = training steps, columns = future timesteps: predicted heatmap over the image, GT pixel (x), eef (o)."
-    snaps = RunDir(run_dir).load_snapshots()
-    if steps is not None: snaps = [s for s in snaps if s[0] in set(steps)]
+    "Rows = training steps (default `early_late_steps` of the saved ones), columns = future timesteps: predicted heatmap over the image, GT pixel (x), eef (o)."
+    rd = RunDir(run_dir)
+    steps = early_late_steps(rd.snapshot_steps()) if steps is None else steps
+    snaps = [(s, rd.load_snapshot(s)) for s in rd.snapshot_steps() if s in set(steps)]
     if not snaps: raise FileNotFoundError(f"no heatmap snapshots in {RunDir(run_dir).file('snapshots')}"
                                           f"{'' if steps is None else f' for steps {list(steps)}'}")
     T = snaps[0][1]["heatmaps"].shape[1]

@@ -97,11 +97,37 @@ def _snapshot_samples(ds: PARADataset, n: int) -> dict:
     idx = np.unique(np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int))
     return _collate([ds[int(i)] for i in idx])
 
+def _height_at_cells(model, batch: dict, hm: torch.Tensor) -> dict:
+    """p(height bin | cell) at each timestep's predicted (argmax of `hm`) and ground-truth cell, for models with a
+    height volume (PARA's `features` → (B,T,H_BINS,S,S) logits); {} for the others. The heatmap dashboard shows it."""
+    feats_fn, prep = getattr(model, "features", None), getattr(model, "_image", None)
+    if feats_fn is None or prep is None: return {}
+    img = prep(batch["image"])
+    _, vol = feats_fn(img, batch["eef_pixel"].float())
+    if vol.dim() != 5: return {}
+    B, T, _, S, _ = vol.shape
+    H, W = img.shape[-2:]
+    cond = vol.float().softmax(2)                                     # over height bins, per cell
+    flat = hm.reshape(B, T, -1).argmax(-1)
+    pred = torch.stack([flat // S, flat % S], -1)                    # (B,T,2) row, col
+    uv = batch["target_pixels"].float().to(vol.device)
+    gt = torch.stack([(uv[..., 1] / H * S).long().clamp(0, S - 1), (uv[..., 0] / W * S).long().clamp(0, S - 1)], -1)
+    at = lambda rc: cond.permute(0, 1, 3, 4, 2)[torch.arange(B)[:, None], torch.arange(T)[None], rc[..., 0], rc[..., 1]]
+    out = dict(height_pred=at(pred), height_gt=at(gt), pred_cell=pred, gt_cell=gt)
+    out = {k: v.cpu().numpy().astype(np.float16 if v.is_floating_point() else np.int16) for k, v in out.items()}
+    if "target_height_bin" in batch: out["target_height_bin"] = batch["target_height_bin"].numpy().astype(np.int16)
+    hb = getattr(model, "height_bins", None)
+    if hb is not None and hasattr(hb, "centers"): out["height_centers"] = np.asarray(hb.centers, np.float32).ravel()
+    return out
+
 def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path | None:
     "Heatmaps of the fixed snapshot batch → `snapshots/step_XXXXXX.npz` (None if the model has no heatmaps)."
     was_training = model.training
     model.eval()
-    with torch.no_grad(): hm = model.heatmaps(_to_device(batch, device))
+    b = _to_device(batch, device)
+    with torch.no_grad():
+        hm = model.heatmaps(b)
+        heights = {} if hm is None else _height_at_cells(model, b, hm)
     model.train(was_training)
     if hm is None: return None
     out = Path(run_dir) / RUN_FILES["snapshots"] / f"step_{step:06d}.npz"
@@ -110,7 +136,7 @@ def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path
         np.savez_compressed(tmp, images=img, heatmaps=hm.detach().float().cpu().numpy().astype(np.float16),
                             target_pixels=batch["target_pixels"].numpy(), target_in_image=batch["target_in_image"].numpy(),
                             eef_pixel=batch["eef_pixel"].numpy(), demo=batch["demo"].numpy(),
-                            sample_step=batch["step"].numpy(), step=np.int64(step))
+                            sample_step=batch["step"].numpy(), step=np.int64(step), **heights)
     return out
 
 def _rng_state() -> dict:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent, non-interactive set-up for para_wb, used by both README commands (and by scripts/test.sh).
 # Works from any working directory.
-#  1. apt packages for headless EGL rendering (only if missing)
+#  1. apt packages for headless EGL rendering, and Debian's chromium for the dashboards' browser tests (only if missing)
 #  2. a virtual environment with the pinned stack (re-installed only when the requirement files change)
 #  3. para_wb itself (editable; re-installed only when its packaging files or location change),
 #     then check_setup(): the LIBERO config (never a prompt), the assets and an EGL test render.
@@ -23,6 +23,14 @@ if ! ldconfig -p | grep -q 'libEGL_mesa.so' || ! ldconfig -p | grep -q 'libEGL.s
   { "${SUDO[@]}" apt-get update -qq </dev/null && "${SUDO[@]}" apt-get install -y -qq \
       libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglvnd0 </dev/null >/dev/null; } \
     || { say "ERROR: could not install libegl1/libegl-mesa0/libgl1-mesa-dri; install them with apt-get and rerun"; exit 1; }
+fi
+
+# 1b. Headless Chromium for tests/test_dashboards.py (Playwright drives it; Playwright's own browser download is not used).
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing chromium for the dashboards' browser tests"
+  if [ "$(id -u)" != 0 ]; then SUDO=(sudo -n); else SUDO=(); fi
+  { "${SUDO[@]}" apt-get update -qq </dev/null && "${SUDO[@]}" apt-get install -y -qq chromium </dev/null >/dev/null; } \
+    || { say "ERROR: could not install chromium; install it with apt-get and rerun"; exit 1; }
 fi
 
 # 2. Virtual environment with the pinned stack.
@@ -55,6 +63,11 @@ if [ "$edit_have" != "$edit_want" ] || [ "$pkg_dir" != "$ROOT/para_wb" ]; then
   fi
   rm -f "$log"
   echo "$edit_want" > "$VENV/.para_wb_editable_stamp"
+fi
+# 4. A Jupyter kernel named para_wb for this venv (JupyterLab: see the README), registered once.
+if [ ! -f "$VENV/share/jupyter/kernels/para_wb/kernel.json" ]; then
+  "$VENV/bin/python" -m ipykernel install --prefix "$VENV" --name para_wb --display-name "para_wb (venv)" \
+    --env MUJOCO_GL egl --env PYOPENGL_PLATFORM egl >/dev/null
 fi
 export MUJOCO_GL=egl
 "$VENV/bin/python" -c "from para_wb.scene import check_setup; check_setup()"

@@ -9,7 +9,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
                "experiments/foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
-               "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs")}
+               "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
+               "experiments/near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
+               "experiments/corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
+               "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs")}
 
 
 def _parameters_cell(name):
@@ -66,3 +69,40 @@ def test_viewpoint_smoke_runs_under_papermill(tmp_path):
     for split in ("default", "left", "inner"):
         md = (figs / split / "results.md").read_text()
         assert "## Test: unseen viewpoints" in md and "expert (ceiling)" in md and "## Success against θ" in md, split
+
+
+@pytest.mark.slow
+def test_corner_smoke_runs_under_papermill(tmp_path):
+    figs = _papermill_smoke("corner.ipynb", tmp_path)
+    md = (figs / "results.md").read_text()
+    assert "## Test: unseen positions over the rest of the bowl area" in md and "## Success against distance from the corner" in md
+    assert (figs / "success_by_distance.png").exists() and (figs / "rollout_grid_para.png").exists()
+
+
+@pytest.mark.slow
+def test_distractors_smoke_runs_under_papermill(tmp_path):
+    figs = _papermill_smoke("distractors.ipynb", tmp_path)
+    md = (figs / "results.md").read_text()
+    assert "## Test: unseen positions in cluttered scenes" in md and "## The clutter effect per policy" in md
+    assert (figs / "clean_vs_cluttered.png").exists() and (figs / "success_maps_clean.png").exists()
+
+
+@pytest.mark.slow
+def test_figures_script_smoke_runs_near_far_and_builds_the_table(tmp_path):
+    """`scripts/figures.sh --smoke` (Near -> Far only, to keep CI short; the other notebooks' papermill smoke runs are
+    above): the notebook through papermill, then the results table from the saved results: a row with numbers for Near ->
+    Far, "not run" for the rest, the CSV, the README block in a copy (the real README untouched), the demo samples; a second
+    call reruns nothing."""
+    env = dict(os.environ, MUJOCO_GL="egl", PARA_WB_ONLY="near_far", PARA_WB_FIGURES_SMOKE_DIR=str(tmp_path))
+    readme = (ROOT / "README.md").read_text()
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "figures.sh"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (ROOT / "README.md").read_text() == readme
+    md = (tmp_path / "figures" / "results.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| Near → Far |"))
+    assert "not run" not in row and "46%" in row and "7%" in row
+    assert md.count("not run") >= 2 and (tmp_path / "figures" / "results.csv").exists()
+    assert "| Near → Far |" in (tmp_path / "README.md").read_text() and (tmp_path / "figures" / "demo_samples.png").exists()
+    assert (tmp_path / "near_far" / "figures" / "rollout_grid_para.png").exists()
+    r2 = subprocess.run(["bash", str(ROOT / "scripts" / "figures.sh"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
+    assert r2.returncode == 0 and "smoke results exist, kept" in r2.stderr, r2.stderr[-2000:]

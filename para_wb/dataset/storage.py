@@ -19,8 +19,8 @@ from ..files import atomic_path, save_json, load_json
 __all__ = ['SCHEMA_VERSION', 'DATASET_FILE', 'PARTS_DIR', 'STATS_FILE', 'IMAGE_KEY', 'ARRAY_KEYS', 'CAMERA_KEYS', 'REQUIRED_KEYS',
            'META_KEYS', 'IMAGE_COMPRESSION', 'DATA_SECTIONS', 'KIND_INDEPENDENT', 'REGENERATE_HINT', 'dataset_file',
            'DatasetError', 'demo_key', 'DemoRecord', 'make_synthetic_demo', 'read_camera', 'part_path',
-           'write_demo_part', 'config_diff', 'data_config_diff', 'existing_parts', 'pack_dataset', 'validate_dataset',
-           'open_dataset', 'list_demos', 'load_demo', 'load_part', 'dataset_info']
+           'write_demo_part', 'config_diff', 'data_config_diff', 'existing_parts', 'pack_dataset', 'dataset_kind',
+           'validate_dataset', 'open_dataset', 'list_demos', 'load_demo', 'load_part', 'dataset_info']
 
 # %% ../../nbs/06_dataset_storage.ipynb 4
 SCHEMA_VERSION = 1
@@ -279,6 +279,15 @@ def _folder_kind(path: Path) -> str | None:
     g = Path(path).parent / "generation.json"
     try: return json.loads(g.read_text()).get("kind") if g.exists() else None
     except (OSError, ValueError): return None
+
+def dataset_kind(path) -> str | None:
+    "'positions', 'viewpoints' or 'distractors' for a packed dataset (its `kind` attribute, else its folder's generation.json); None if unknown."
+    path = dataset_file(path)
+    try:
+        with h5py.File(path, "r") as f:
+            if "kind" in f.attrs: return str(f.attrs["kind"])
+    except OSError: return None
+    return _folder_kind(path)
 
 def _validateopen_dataset(f, path, expect_config, sections, deep, fail) -> dict:
     a = f.attrs

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from ..camera import view_key
 from ..config import Config, ConfigError, as_override_list, load_config
-from ..dataset.storage import list_demos, load_demo, dataset_file
+from ..dataset.storage import KIND_INDEPENDENT, config_diff, dataset_file, dataset_kind, list_demos, load_demo
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
                               save_results, summarize)
 from ..files import atomic_write_text, load_json, save_json, save_figure
@@ -19,10 +19,10 @@ from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
-from ..train import train
+from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'train_run', 'evaluate_run',
+__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'reuse_diff', 'train_run', 'evaluate_run',
            'run_validation', 'validation_markdown', 'run_experiment', 'collect_results', 'summary_table',
            'results_markdown', 'common_figures']
 
@@ -148,6 +148,13 @@ class Split:
     describe: str = ""
     train_views: list | None = None     # Viewpoints: training demos and validation episodes (None: any demo, default camera)
     test_views: list | None = None      # Viewpoints of the test episodes (None: the default camera)
+    test_overrides: list = field(default_factory=list)  # config overrides the test episodes run under (e.g. ['scene.variant=distractors'])
+    also_test: dict = field(default_factory=dict)       # more evaluations of the test positions: {split name: config overrides}
+    distractor_seeds: bool = False      # each test episode gets its own seeded distractor layout (used where scene.variant=distractors)
+
+    def overrides(self, split: str) -> list:
+        "The config overrides episodes of `split` ('val', 'test' or an `also_test` name) are evaluated under."
+        return list({"val": [], "test": self.test_overrides, **self.also_test}.get(split, []))
 
     def train_demo(self, meta: dict) -> bool:
         "`demo_filter` for training: the demo's bowl started in the training region (and it was seen from a training view)."
@@ -184,13 +191,20 @@ class Split:
         test_keys = {view_key(v) for v in self.test_views} if self.test_views is not None else {(0.0, 0.0)}
         bad = [tuple(xy) for xy, v in zip(val, val_views)
                if self.test_region(tuple(xy)) and (view_key(v) if v is not None else (0.0, 0.0)) in test_keys]
-        if bad: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
+        if bad and not self.test_overrides: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
                                  f"region and viewpoint); make the regions or the viewpoints disjoint")
         def ep(xy, i, split, v):
             if v is None: return Episode(xy, position_id=i, split=split)
             return Episode(xy, position_id=i, split=split, viewpoint=(v.theta_deg, v.phi_deg), camera=v.camera.to_dict())
-        return dict(val=[ep(xy, i, "val", v) for i, (xy, v) in enumerate(zip(val, val_views))],
-                    test=[ep(xy, 1000 + i, "test", v) for i, (xy, v) in enumerate(zip(test, test_views))])
+        out = dict(val=[ep(xy, i, "val", v) for i, (xy, v) in enumerate(zip(val, val_views))],
+                   test=[ep(xy, 1000 + i, "test", v) for i, (xy, v) in enumerate(zip(test, test_views))])
+        if self.distractor_seeds:                           # its own stream again: positions and views stay as they were
+            drng = np.random.default_rng([int(seed), 9])
+            for e in out["test"]: e.distractor_seed = int(drng.integers(2**31 - 1))
+        for name in self.also_test:                         # the same test episodes (positions, ids, clutter seeds), other settings
+            if name in ("val", "test"): raise ValueError(f"split {self.name!r}: also_test name {name!r} is taken; use e.g. 'test_clean'")
+            out[name] = [dataclasses.replace(e, split=name) for e in out["test"]]
+        return out
 
 # %% ../../nbs/experiments/30_harness.ipynb 13
 def _episodes_key(episodes: list) -> str:
@@ -200,12 +214,20 @@ def _file_key(path) -> str:
     p = Path(path)
     return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.exists() else ""
 
+def reuse_diff(saved: dict, cfg: Config, dataset) -> list[str]:
+    """Why a finished run (its saved config) is not the model `cfg` would train on `dataset`: the differences in the
+    sections training depends on, without the keys that only change how a run is carried out (`RESUMABLE_KEYS`:
+    snapshots, logging, threads) and those the dataset's kind does not depend on (`KIND_INDEPENDENT`). Empty: reuse it."""
+    skip = tuple(KIND_INDEPENDENT.get(dataset_kind(dataset), ()))
+    return [d for d in config_diff(saved, cfg, sections=TRAINING_SECTIONS)
+            if (k := d.split(":")[0]) not in RESUMABLE_KEYS and not k.startswith(skip)]
+
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
     "Train `cfg.model.kind` on the split's training demos into `run` (resumes; returns train.json when already finished)."
     tf = run.file("train")
     if tf.exists() and run.model.exists():
         info = load_json(tf)
-        if info.get("steps") == cfg.train.steps and json.loads(json.dumps(cfg.to_dict())) == run.config():
+        if info.get("steps") == cfg.train.steps and not reuse_diff(run.config(), cfg, dataset):
             return info
     return train(cfg, dataset, run.path, demo_filter=split.train_demo, progress=progress)
 
@@ -228,7 +250,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
         save_json(log, entries)
     return res
 
-# %% ../../nbs/experiments/30_harness.ipynb 15
+# %% ../../nbs/experiments/30_harness.ipynb 17
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
     "Train and evaluate on validation only each candidate {name: (kind, [overrides])}; write validation.json/.md."
     ex = ExperimentDir(out_dir or args.out_dir)
@@ -268,7 +290,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/30_harness.ipynb 17
+# %% ../../nbs/experiments/30_harness.ipynb 19
 def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     metas = [m for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
@@ -287,7 +309,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     train_ids = [m["demo"] for m in metas if m["success"] and split.train_demo(m)]
     if not train_ids: raise ValueError(f"split {split.name!r} keeps no successful demo of {dataset} for training")
     episodes = split.episodes(base, args.n_val, args.n_test, args.episode_seed)
-    splits = ["val", "test"] if args.run_test else ["val"]
+    splits = ["val", "test"] + list(split.also_test) if args.run_test else ["val"]
     ex.path.mkdir(parents=True, exist_ok=True)
     ex.save_episodes(episodes)
     save_json(ex.args_file, dict(name=name, args=dataclasses.asdict(args), split=split.name, split_describe=split.describe,
@@ -297,16 +319,17 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
         for seed in args.seeds:
             cfg, run = args.config(kind, seed), ex.run(kind, seed)
             t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
-            for sp in splits:
-                evaluate_run(cfg, CheckpointPolicy(run.model, run.name), run.name, episodes[sp], run.eval_dir(sp), args.workers,
+            for sp in splits:                                      # the split's scene (e.g. clutter) for its episodes
+                evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp], run.eval_dir(sp), args.workers,
                              args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
             timings[run.name] = dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
                                      wall_this_call_s=time.time() - t0)
     k_ctrl = _nearest_demo(dataset, split, base)
     demo = load_demo(dataset, k_ctrl)
     for sp in splits:
-        evaluate_run(base, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
-        evaluate_run(base, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
+        sc = args.config(extra=split.overrides(sp))
+        evaluate_run(sc, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
+        evaluate_run(sc, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
                      episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
     results = collect_results(args, ex, splits, kinds, dataset, train_ids, paper or {})
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
@@ -316,7 +339,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     save_json(ex.results_file, results)
     return results
 
-# %% ../../nbs/experiments/30_harness.ipynb 19
+# %% ../../nbs/experiments/30_harness.ipynb 21
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
     "Summaries, clustered comparisons, tables and diagnostics from the saved evaluations of an experiment."
     from para_wb.policies.factory import load_policy_model
@@ -357,7 +380,7 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
     out["open_loop"] = ol
     return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 21
+# %% ../../nbs/experiments/30_harness.ipynb 23
 def _pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
 
 def _label(kind: str) -> str:
@@ -439,7 +462,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 23
+# %% ../../nbs/experiments/30_harness.ipynb 25
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")

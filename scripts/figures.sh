@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Regenerate every experiment's figures and the one results table (figures/results.md, figures/results.csv, the README
+# block between <!-- results:start --> and <!-- results:end -->) from scratch, with one command:
+#   bash scripts/figures.sh            every experiment on the `cpu` preset (hours on 2 cores; see the README)
+#   bash scripts/figures.sh --smoke    every experiment notebook with its smoke parameters (minutes; CI), into a temporary
+#                                      folder (or $PARA_WB_FIGURES_SMOKE_DIR), table there; README and figures/ untouched
+# Each experiment notebook runs through papermill (executed copy beside its runs). Resumable: an experiment whose
+# results.json exists is not rerun; its figures and results.md are rebuilt from the saved results (--stage report), and
+# an interrupted one resumes where it stopped (finished training runs and evaluations are reused by the harness).
+# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS (default: each notebook's own, e.g. "0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
+export MUJOCO_GL="${MUJOCO_GL:-egl}" PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
+PY="$VENV/bin/python"
+SMOKE=0
+for a in "$@"; do
+  case "$a" in
+    --smoke) SMOKE=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "figures.sh: unknown argument $a (use --smoke or nothing)" >&2; exit 2 ;;
+  esac
+done
+[ "$SMOKE" = 1 ] || bash scripts/setup.sh            # idempotent; CI has run it before the smoke mode
+PRESET="${PARA_WB_PRESET:-cpu}"
+SEEDS="[$(echo ${PARA_WB_SEEDS:-} | sed 's/ /, /g')]"
+WORKERS="${PARA_WB_WORKERS:-2}"
+say() { printf '[figures] %s\n' "$*" >&2; }
+
+# name | notebook | module | runs folder (under data/runs) | figures folder | results.json files (relative to the runs folder) | extra papermill args
+EXPERIMENTS=(
+  "left_right|left_right|left_right|left_right|left_right|results.json|"
+  "left_right_g8|left_right|left_right|left_right_g8|left_right_g8|results.json|-y overrides: [demos.grid=8]"
+  "viewpoint|viewpoint|viewpoint|viewpoint|viewpoint|default/results.json left/results.json inner/results.json|"
+  "near_far|near_far|near_far|near_far|near_far|results.json|"
+  "corner|corner|corner|corner|corner|results.json|"
+  "distractors|distractors|distractors|distractors|distractors|results.json|"
+)
+
+if [ "$SMOKE" = 1 ]; then
+  ROOT="${PARA_WB_FIGURES_SMOKE_DIR:-$(mktemp -d -t para_wb_figures_smoke.XXXXXX)}"
+  mkdir -p "$ROOT"
+  say "smoke mode: everything under $ROOT"
+else
+  ROOT=data/runs
+fi
+
+t0=$SECONDS
+for e in "${EXPERIMENTS[@]}"; do
+  IFS='|' read -r name nb mod runs figs files extra <<<"$e"
+  if [ -n "${PARA_WB_ONLY:-}" ] && [[ " $PARA_WB_ONLY " != *" $name "* ]]; then continue; fi
+  if [ "$SMOKE" = 1 ]; then
+    [ "$name" = left_right_g8 ] && continue        # the same notebook as left_right: its smoke run is that one
+    out="$ROOT/$name"; mkdir -p "$out"
+    if [ -f "$out/runs/$(echo $files | cut -d' ' -f1)" ]; then say "$name: smoke results exist, kept"; continue; fi
+    s=$SECONDS
+    "$VENV/bin/papermill" -k python3 --language python --no-progress-bar "nbs/experiments/$nb.ipynb" "$out/$nb.ipynb" \
+      -p smoke True -p out_dir "$out" >/dev/null
+    say "$name: smoke run in $((SECONDS - s)) s"
+    continue
+  fi
+  done_all=1
+  for f in $files; do [ -f "$ROOT/$runs/$f" ] || done_all=0; done
+  s=$SECONDS
+  if [ "$done_all" = 1 ]; then
+    say "$name: finished ($ROOT/$runs), not rerun; rebuilding its results.md and figures from the saved results"
+    # shellcheck disable=SC2086
+    "$PY" -m "para_wb.experiments.$mod" --stage report --preset "$PRESET" --out-dir "$ROOT/$runs" --figures-dir "figures/$figs" \
+      $(if [ "$name" = left_right_g8 ]; then echo "--overrides demos.grid=8"; fi) >/dev/null
+  else
+    say "$name: running nbs/experiments/$nb.ipynb (papermill; resumes whatever an earlier call finished)"
+    mkdir -p "$ROOT/$runs" "figures/$figs"
+    args=(-p preset "$PRESET" -p workers "$WORKERS" -p out_dir "$ROOT/$runs" -p figures_dir "figures/$figs" -p progress False)
+    [ -n "${PARA_WB_SEEDS:-}" ] && args+=(-y "seeds: $SEEDS")     # else each notebook's own default (viewpoint: one seed)
+    if [ -n "$extra" ]; then
+      # extra = "-y key: value -y key: value"
+      while read -r y; do [ -n "$y" ] && args+=(-y "$y"); done < <(echo "$extra" | sed 's/ *-y /\n/g')
+    fi
+    "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar "nbs/experiments/$nb.ipynb" \
+      "$ROOT/$runs/$nb.ipynb" "${args[@]}" >/dev/null
+  fi
+  say "$name: done in $((SECONDS - s)) s"
+done
+
+# the table (and, outside smoke mode, the README block), and the demo samples of the full position grid
+if [ "$SMOKE" = 1 ]; then
+  cp README.md "$ROOT/README.md"
+  "$PY" - "$ROOT" <<'PY'
+import sys
+from pathlib import Path
+from para_wb.experiments.results_table import build_results, README_START, README_END
+root = Path(sys.argv[1])
+readme = root / "README.md"
+if README_START not in readme.read_text(): readme.write_text(readme.read_text() + f"\n{README_START}\n{README_END}\n")
+rows = build_results(root, root / "figures", readme=readme, smoke=True)
+print("[figures] smoke table:", root / "figures" / "results.md", "-", sum(r["status"] == "done" for r in rows), "of", len(rows), "rows with results",
+      file=sys.stderr)
+PY
+  FIGDIR="$ROOT/figures"
+else
+  "$PY" - <<'PY'
+from para_wb.experiments.results_table import build_results
+rows = build_results("data/runs", "figures", readme="README.md")
+import sys; print("[figures] figures/results.md, figures/results.csv, README:", sum(r["status"] == "done" for r in rows), "of", len(rows),
+                  "rows with results", file=sys.stderr)
+PY
+  FIGDIR=figures
+fi
+"$PY" - "$ROOT" "$FIGDIR" "$SMOKE" <<'PY'
+import json, sys
+from pathlib import Path
+root, figdir, smoke = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
+cands = [root / n / "runs" / "results.json" if smoke else root / n / "results.json" for n in ("distractors", "near_far", "corner", "left_right")]
+ds = next((json.loads(p.read_text())["dataset"] for p in cands if p.exists()), None)
+if ds is None or not Path(ds).exists(): print("[figures] no position-grid dataset found: demo_samples.png not drawn", file=sys.stderr)
+else:
+    from para_wb.experiments.positions import demo_samples_figure
+    # the full grid: the distractor experiment trains on all of it (the others on part of it, from the same dataset)
+    print("[figures]", demo_samples_figure(ds, figdir / "demo_samples.png"), file=sys.stderr)
+PY
+# 4 x 3 rollout grids for the experiments whose notebooks do not draw them (Left -> Right, viewpoints): from the frames
+# their runs recorded (`record`, 2 per run and split by default, so fewer than 12 cells)
+"$PY" - "$ROOT" "$SMOKE" <<'PY'
+import sys
+from pathlib import Path
+from para_wb.experiments.positions import rollout_grid_figures
+from para_wb.experiments.results_table import ENTRIES, results_path
+from para_wb.files import load_json
+from para_wb.runs import ExperimentDir
+root, smoke = Path(sys.argv[1]), sys.argv[2] == "1"
+for e in ENTRIES:
+    if e.notebook not in ("left_right", "viewpoint") or e.split != "test": continue
+    p = results_path(e, root, smoke)
+    if not p.exists(): continue
+    res = load_json(p)
+    figs = Path(res["args"]["figures_dir"])            # where that run wrote its figures
+    made = rollout_grid_figures(ExperimentDir(p.parent), res, figs, "test")
+    print("[figures]", e.experiment, "rollout grids:", [str(m) for m in made], file=sys.stderr)
+PY
+say "all done in $((SECONDS - t0)) s (runs under $ROOT, table in $FIGDIR)"
