@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from ..camera import view_key
 from ..config import Config, ConfigError, as_override_list, load_config
-from ..dataset.storage import KIND_INDEPENDENT, config_diff, dataset_file, dataset_kind, list_demos, load_demo
+from ..dataset.storage import data_config_diff, dataset_file, dataset_kind, list_demos, load_demo
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
                               save_results, summarize)
 from ..files import atomic_write_text, load_json, save_json, save_figure
@@ -218,9 +218,8 @@ def reuse_diff(saved: dict, cfg: Config, dataset) -> list[str]:
     """Why a finished run (its saved config) is not the model `cfg` would train on `dataset`: the differences in the
     sections training depends on, without the keys that only change how a run is carried out (`RESUMABLE_KEYS`:
     snapshots, logging, threads) and those the dataset's kind does not depend on (`KIND_INDEPENDENT`). Empty: reuse it."""
-    skip = tuple(KIND_INDEPENDENT.get(dataset_kind(dataset), ()))
-    return [d for d in config_diff(saved, cfg, sections=TRAINING_SECTIONS)
-            if (k := d.split(":")[0]) not in RESUMABLE_KEYS and not k.startswith(skip)]
+    return [d for d in data_config_diff(saved, cfg, dataset_kind(dataset), TRAINING_SECTIONS)
+            if d.split(":")[0] not in RESUMABLE_KEYS]
 
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
     "Train `cfg.model.kind` on the split's training demos into `run` (resumes; returns train.json when already finished)."
