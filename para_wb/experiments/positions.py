@@ -5,7 +5,7 @@
 # %% ../../nbs/experiments/40_positions.ipynb 2
 from __future__ import annotations
 import dataclasses, os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 import numpy as np
@@ -28,6 +28,9 @@ __all__ = ['PositionArgs', 'position_dataset', 'dataset_camera', 'near_sign', 's
 @dataclass
 class PositionArgs(ExperimentArgs):
     "An experiment on the default-camera bowl-position grid (near → far, N = 32 corner, distractors)."
+    seeds: list = field(default_factory=lambda: [0])  # one training seed by default on 2 cores (PARA + ACT ≈ 13 min
+                                        # of training per seed); the clustered statistics then cluster by position; add seeds on a GPU
+    n_test: int = 40                    # test episodes: ≥ 40 rollouts per arm with one seed (the protocol's minimum)
     record: int = 12                    # rollouts per (run, split) whose frames are saved: the 4 × 3 rollout grids
     demo_grid: int = 0                  # demos on a demo_grid × demo_grid grid over the bowl area (0 = preset's demos.grid)
     EXPERIMENT: ClassVar[str] = "positions"     # default folder names: data/runs/<EXPERIMENT>, figures/<EXPERIMENT>
