@@ -12,15 +12,15 @@ import numpy as np
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..expert import bowl_grid
-from .harness import Split, _label, common_figures, pop_stage, results_markdown, run_experiment, saved_results
+from .harness import Split, _label, common_figures, rebuild_reports, results_markdown, run_experiment, stage_main
 from .positions import (PositionArgs, dataset_camera, distance_markdown, near_sign, plot_success_by_distance,
                                            position_dataset, rollout_grid_figures, success_by_distance)
 from ..files import atomic_write_text, save_figure
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['CORNERS', 'PAPER', 'STAGES', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'distance_rows',
-           'write_reports', 'run_corner', 'report_corner', 'main']
+__all__ = ['CORNERS', 'PAPER', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'distance_rows', 'write_reports',
+           'run_corner', 'report_corner', 'main']
 
 # %% ../../nbs/experiments/corner.ipynb 5
 CORNERS = ("near_left", "near_right", "far_left", "far_right")
@@ -132,19 +132,12 @@ def run_corner(args: CornerArgs) -> dict:
 
 def report_corner(args: CornerArgs) -> dict:
     "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    results = saved_results(args.resolved().out_dir)
-    write_reports(args, results)
-    return results
-
-STAGES = ("experiment", "report")
+    return rebuild_reports(args, write_reports)
 
 def main(argv=None):
     "python -m para_wb.experiments.corner [--stage experiment|report] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage = pop_stage(argv, STAGES)
-    args = CornerArgs.from_cli(argv, "N = 32 demos in a corner of the position grid, PARA vs ACT (--stage experiment|report)").for_run()
-    (run_corner if stage == "experiment" else report_corner)(args)
-    print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(CornerArgs, "N = 32 demos in a corner of the position grid, PARA vs ACT (--stage experiment|report)",
+               {"experiment": run_corner, "report": report_corner}, argv)
 
 # %% ../../nbs/experiments/corner.ipynb 15
 #| eval: false

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 import numpy as np
-from .harness import (Split, _label, common_figures, pop_stage, results_markdown, run_experiment, saved_results,
+from .harness import (Split, _label, common_figures, rebuild_reports, results_markdown, run_experiment, stage_main,
                                          summary_table)
 from .positions import PositionArgs, position_dataset, recorded_rollouts, rollout_grid_figures
 from ..files import atomic_write_text, save_figure
@@ -17,7 +17,7 @@ from ..runs import ExperimentDir
 from ..stats import compare_models, comparison_markdown, rollout_frame
 
 # %% auto 0
-__all__ = ['PAPER', 'SPLIT', 'STAGES', 'DistractorArgs', 'clutter_effect', 'clean_vs_cluttered_figure', 'clean_success_maps',
+__all__ = ['PAPER', 'SPLIT', 'DistractorArgs', 'clutter_effect', 'clean_vs_cluttered_figure', 'clean_success_maps',
            'distractor_markdown', 'write_reports', 'run_distractors', 'report_distractors', 'main']
 
 # %% ../../nbs/experiments/distractors.ipynb 5
@@ -119,19 +119,12 @@ def run_distractors(args: DistractorArgs) -> dict:
 
 def report_distractors(args: DistractorArgs) -> dict:
     "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    results = saved_results(args.resolved().out_dir)
-    write_reports(args, results)
-    return results
-
-STAGES = ("experiment", "report")
+    return rebuild_reports(args, write_reports)
 
 def main(argv=None):
     "python -m para_wb.experiments.distractors [--stage experiment|report] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage = pop_stage(argv, STAGES)
-    args = DistractorArgs.from_cli(argv, "Distractor robustness, clean → cluttered, PARA vs ACT (--stage experiment|report)").for_run()
-    (run_distractors if stage == "experiment" else report_distractors)(args)
-    print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(DistractorArgs, "Distractor robustness, clean → cluttered, PARA vs ACT (--stage experiment|report)",
+               {"experiment": run_distractors, "report": report_distractors}, argv)
 
 # %% ../../nbs/experiments/distractors.ipynb 19
 #| eval: false

@@ -22,9 +22,9 @@ from ..stats import compare_models, comparison_markdown, per_position_table, per
 from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'reuse_diff', 'train_run', 'evaluate_run',
-           'run_validation', 'validation_markdown', 'run_experiment', 'collect_results', 'summary_table',
-           'results_markdown', 'common_figures']
+__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
+           'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment',
+           'collect_results', 'summary_table', 'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -98,6 +98,10 @@ class ExperimentArgs:
         import tempfile
         return self.smoke_args(self.out_dir or tempfile.mkdtemp(prefix="para_wb_smoke_"))
 
+    def resolved(self) -> "ExperimentArgs":
+        "These arguments with their default folders filled (experiments that derive folders from the config override it)."
+        return self
+
     # -- configs --------------------------------------------------------------------------------------------------
     def config(self, kind: str | None = None, seed: int | None = None, extra=()) -> Config:
         "The preset with the overrides (+ policy `kind`, training `seed`, `extra` overrides)."
@@ -136,6 +140,26 @@ def saved_results(out_dir) -> dict:
     if not ex.results_file.exists():
         raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
     return ex.results()
+
+def rebuild_reports(args: ExperimentArgs, write_reports) -> dict:
+    """The `report` stage of every experiment: `write_reports(args, results)` (results.md and the figures) from the saved
+    results.json, with no training and no rollout (the test split is not touched again)."""
+    args = args.resolved()
+    results = saved_results(args.out_dir)
+    write_reports(args, results)
+    return results
+
+def stage_main(args_cls, description: str, stages: dict, argv=None) -> None:
+    """The command line of an experiment module, `python -m para_wb.experiments.<name> [--stage NAME] [options]`:
+    `stages` maps each stage name to a function of the resolved-for-run args (the first is the default when it is
+    "experiment" or there is no "experiment"); the options are `args_cls`'s. A stage that returns text prints it;
+    otherwise the experiment's results.md is printed."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = tuple(stages)
+    stage = pop_stage(argv, names, default="experiment" if "experiment" in names else names[0])
+    args = args_cls.from_cli(argv, description).for_run()
+    out = stages[stage](args)
+    print(out if isinstance(out, str) else (Path(args.resolved().figures_dir) / "results.md").read_text())
 
 # %% ../../nbs/experiments/30_harness.ipynb 8
 @dataclass

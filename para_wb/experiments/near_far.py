@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import ClassVar
 import numpy as np
 from ..config import Config
-from .harness import Split, common_figures, pop_stage, results_markdown, run_experiment, saved_results
+from .harness import Split, common_figures, rebuild_reports, results_markdown, run_experiment, stage_main
 from .positions import PositionArgs, dataset_camera, near_sign, position_dataset, rollout_grid_figures
 from ..files import atomic_write_text
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'STAGES', 'NearFarArgs', 'near_far_split', 'write_reports', 'run_near_far', 'report_near_far', 'main']
+__all__ = ['PAPER', 'NearFarArgs', 'near_far_split', 'write_reports', 'run_near_far', 'report_near_far', 'main']
 
 # %% ../../nbs/experiments/near_far.ipynb 5
 @dataclass
@@ -63,19 +63,12 @@ def run_near_far(args: NearFarArgs) -> dict:
 
 def report_near_far(args: NearFarArgs) -> dict:
     "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    results = saved_results(args.resolved().out_dir)
-    write_reports(args, results)
-    return results
-
-STAGES = ("experiment", "report")
+    return rebuild_reports(args, write_reports)
 
 def main(argv=None):
     "python -m para_wb.experiments.near_far [--stage experiment|report] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage = pop_stage(argv, STAGES)
-    args = NearFarArgs.from_cli(argv, "Near → Far position extrapolation, PARA vs ACT (--stage experiment|report)").for_run()
-    (run_near_far if stage == "experiment" else report_near_far)(args)
-    print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(NearFarArgs, "Near → Far position extrapolation, PARA vs ACT (--stage experiment|report)",
+               {"experiment": run_near_far, "report": report_near_far}, argv)
 
 # %% ../../nbs/experiments/near_far.ipynb 14
 #| eval: false
