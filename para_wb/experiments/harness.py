@@ -24,7 +24,7 @@ from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
            'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment',
-           'collect_results', 'summary_table', 'results_markdown', 'common_figures']
+           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -359,8 +359,23 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
                    split=split.name, split_describe=split.describe, control_demo=dict(index=k_ctrl, bowl_xy=demo.bowl_xy),
                    n_train_demos=len(train_ids), dataset=str(dataset), timings=timings, seconds=time.time() - t_start,
                    test_evaluations=len(load_json(ex.test_log)) if ex.test_log.exists() else 0)
+    results["calls"] = _previous_calls(ex) + [dict(seconds=results["seconds"],
+                                                   finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))]
     save_json(ex.results_file, results)
     return results
+
+def _previous_calls(ex: ExperimentDir) -> list:
+    "The calls an earlier results.json recorded (a resumed experiment adds to them, so its total wall time is not lost)."
+    if not ex.results_file.exists(): return []
+    prev = load_json(ex.results_file)
+    return list(prev.get("calls") or [dict(seconds=prev.get("seconds", 0.0), finished_utc=None)])
+
+def wall_time_text(results: dict) -> str:
+    "'total wall time X min over N calls (this call Y min)': what the experiment cost, including resumed calls."
+    calls = results.get("calls") or [dict(seconds=results["seconds"])]
+    total = sum(c["seconds"] for c in calls)
+    if len(calls) == 1: return f"total wall time {total / 60:.1f} min (one call)"
+    return f"total wall time {total / 60:.1f} min over {len(calls)} calls (this call {calls[-1]['seconds'] / 60:.1f} min)"
 
 # %% ../../nbs/experiments/30_harness.ipynb 21
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
@@ -439,8 +454,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
           f"{cfg['scene']['image_size']} px, {cfg['train']['steps']} training steps, batch {cfg['train']['batch_size']}; "
           f"seeds {a['seeds']} (each trained); split: {results['split_describe']}; {results['n_train_demos']} training demos "
           f"(`{results['dataset']}`); {a['n_val']} validation and {a['n_test']} test episodes (random positions, episode seed "
-          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; total wall time {results['seconds'] / 60:.1f} min "
-          f"(this call). The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
+          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; {wall_time_text(results)}. The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
     if "test" in results["splits"]:
         md += [f"## {test_title}", "", summary_table(results["splits"]["test"], results.get("paper")), ""]
         if results["splits"]["test"]["comparisons"]:
@@ -485,7 +499,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 25
+# %% ../../nbs/experiments/30_harness.ipynb 26
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")
