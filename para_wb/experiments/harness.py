@@ -372,7 +372,9 @@ def _previous_calls(ex: ExperimentDir) -> list:
 
 def wall_time_text(results: dict) -> str:
     "'total wall time X min over N calls (this call Y min)': what the experiment cost, including resumed calls."
-    calls = results.get("calls") or [dict(seconds=results["seconds"])]
+    if not results.get("calls"):                          # written before calls were recorded (2026-11-26)
+        return f"wall time {results['seconds'] / 60:.1f} min in its last call (earlier calls, if any, not recorded)"
+    calls = results["calls"]
     total = sum(c["seconds"] for c in calls)
     if len(calls) == 1: return f"total wall time {total / 60:.1f} min (one call)"
     return f"total wall time {total / 60:.1f} min over {len(calls)} calls (this call {calls[-1]['seconds'] / 60:.1f} min)"
