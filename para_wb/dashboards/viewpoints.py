@@ -180,7 +180,7 @@ def viewpoint_app(root=None):
                 return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory")
             ok = first.fill(fig)
             last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame") if ok else None)
-            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=620,
+            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=650,
                                    styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
         cards_row.objects = shown
 
