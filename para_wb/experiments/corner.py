@@ -113,7 +113,7 @@ def write_reports(args: CornerArgs, results: dict) -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 4))
     plot_success_by_distance(ax, rows, labels, boundary_m=R, title=f"{results['name']}: PLACE against the distance from the "
-                             f"{args.corner.replace('_', '-')} corner ({args.corner_demos} training demos)")
+                             f"{args.corner.replace('_', '-')} corner ({results['n_train_demos']} successful of the {args.corner_demos} nearest grid demos train)")
     save_figure(fig, fd / "success_by_distance.png")
     rollout_grid_figures(ex, results, fd, "test")
 
