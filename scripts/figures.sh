@@ -136,7 +136,8 @@ for e in ENTRIES:
     p = results_path(e, root, smoke)
     if not p.exists(): continue
     res = load_json(p)
-    figs = Path(res["args"]["figures_dir"])            # where that run wrote its figures
+    # the table's figures folder of this entry (a run's recorded figures_dir may be a folder name from before a rename)
+    figs = (root / "figures" if smoke else Path("figures")) / e.figures
     made = rollout_grid_figures(ExperimentDir(p.parent), res, figs, "test")
     print("[figures]", e.experiment, "rollout grids:", [str(m) for m in made], file=sys.stderr)
 PY
