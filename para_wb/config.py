@@ -217,8 +217,9 @@ def validate_config(cfg: Config) -> Config:
     need(tr.stage in ("joint", "backbone"), f"train.stage={tr.stage!r}: use 'joint' (policy + backbone objective) or 'backbone' (its objective alone)")
     v = cfg.video
     n = len(v.block_out_channels)
-    need(n >= 2 and all(c >= 1 and c % v.attention_head_dim == 0 for c in v.block_out_channels),
-         f"video.block_out_channels={v.block_out_channels}: need >= 2 levels, each a multiple of video.attention_head_dim={v.attention_head_dim}")
+    need(n >= 2 and all(c >= 32 and c % 32 == 0 and c % v.attention_head_dim == 0 for c in v.block_out_channels),
+         f"video.block_out_channels={v.block_out_channels}: need >= 2 levels, each a multiple of 32 (the SVD UNet's GroupNorm has "
+         f"32 groups) and of video.attention_head_dim={v.attention_head_dim}")
     need(v.frame_size >= 8 and v.frame_size % 2 ** (n - 1) == 0,
          f"video.frame_size={v.frame_size}: must be >= 8 and divisible by 2^(levels-1) = {2 ** (n - 1)}")
     need(v.frames >= 1 and v.frame_stride >= 1 and v.layers_per_block >= 1 and v.cross_attention_dim >= 1,

@@ -12,8 +12,8 @@ from para_wb.runs import RunDir
 from para_wb.testing import tiny_config, tiny_dataset
 from para_wb.train import train, training_sections
 
-TINY_VIDEO = {"model.backbone": "svd_unet", "video.frame_size": 16, "video.frames": 2, "video.block_out_channels": [16, 32],
-              "video.attention_head_dim": 16, "video.cross_attention_dim": 16, "video.feature_blocks": [0, 1], "video.sample_steps": 2,
+TINY_VIDEO = {"model.backbone": "svd_unet", "video.frame_size": 16, "video.frames": 2, "video.block_out_channels": [32, 32],
+              "video.attention_head_dim": 32, "video.cross_attention_dim": 16, "video.feature_blocks": [0, 1], "video.sample_steps": 2,
               "train.steps": 2, "train.batch_size": 2, "train.snapshot_steps": [0, 2], "train.checkpoint_every": 100}
 
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 from ..config import Config, ConfigError, as_override_list
 from ..dataset.storage import list_demos
-from .harness import (Split, _label, common_figures, pop_stage, results_markdown, run_experiment, saved_results,
+from .harness import (Split, common_figures, pop_stage, results_markdown, run_experiment, saved_results,
                                          train_run)
 from .positions import PositionArgs, position_dataset, rollout_grid_figures
 from ..files import atomic_write_text, load_json, save_figure, save_json
@@ -75,7 +75,7 @@ class VideoArgs(PositionArgs):
         a = super().smoke_args(root)
         return dataclasses.replace(a, overrides=list(a.overrides) + as_override_list(VIDEO_SMOKE_OVERRIDES))
 
-VIDEO_SMOKE_OVERRIDES = {"video.frame_size": 16, "video.frames": 2, "video.block_out_channels": [16, 32], "video.attention_head_dim": 16,
+VIDEO_SMOKE_OVERRIDES = {"video.frame_size": 16, "video.frames": 2, "video.block_out_channels": [32, 32], "video.attention_head_dim": 32,
                          "video.cross_attention_dim": 16, "video.feature_blocks": [0, 1], "video.sample_steps": 2,
                          "video.step_scale": 0.001, "train.snapshot_steps": [0]}
 
