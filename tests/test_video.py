@@ -51,7 +51,7 @@ def test_joint_starts_from_the_pretrained_unet_and_adds_the_diffusion_loss(pretr
     r = train(cfg, data, tmp_path / "joint", progress=False)
     log = RunDir(tmp_path / "joint").log()
     assert {"loss_backbone", "loss_volume", "loss_gripper"} <= set(log.columns)
-    # unet_lr = 0: the backbone group is left out of the optimizer, so the UNet is still exactly the pretrained one
+    # unet_lr = 0: the UNet does not move, so it is still exactly the pretrained one (its weights were loaded)
     a, b = _unet(load_policy_model(pre.model)), _unet(load_policy_model(r["model"]))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
