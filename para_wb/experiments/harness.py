@@ -304,7 +304,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     ex = ExperimentDir(args.out_dir)
     base = args.config()
     kinds = list(dict.fromkeys(args.models + args.ablations))
-    for kind in kinds: check_policies(args.config(kind))          # bad policy options fail now, not after an hour (each arm's own config)
+    for kind in kinds: check_policies(args.config(kind, args.seeds[0]))   # bad policy options fail now, not after an hour (each arm's own config)
     dataset = dataset_file(dataset)
     metas = list_demos(dataset)
     train_ids = [m["demo"] for m in metas if m["success"] and split.train_demo(m)]
