@@ -98,17 +98,13 @@ def _snapshot_samples(ds: PARADataset, n: int) -> dict:
     idx = np.unique(np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int))
     return _collate([ds[int(i)] for i in idx])
 
-def _height_at_cells(model, batch: dict, hm: torch.Tensor) -> dict:
-    """p(height bin | cell) at each timestep's predicted (argmax of `hm`) and ground-truth cell, for models with a
-    height volume (PARA's `features` → (B,T,H_BINS,S,S) logits); {} for the others. The heatmap dashboard shows it."""
-    feats_fn, prep = getattr(model, "features", None), getattr(model, "_image", None)
-    if feats_fn is None or prep is None: return {}
-    img = prep(batch["image"])
-    _, vol = feats_fn(img, batch["eef_pixel"].float())
-    if vol.dim() != 5: return {}
+def _height_at_cells(model, batch: dict, logp: torch.Tensor, hm: torch.Tensor) -> dict:
+    """p(height bin | cell) at each timestep's predicted (argmax of `hm`) and ground-truth cell, from the model's
+    (B,T,H_BINS,S,S) joint log-probabilities `logp` (`PolicyModel.volume`). The heatmap dashboard shows it."""
+    vol = logp
     B, T, _, S, _ = vol.shape
-    H, W = img.shape[-2:]
-    cond = vol.float().softmax(2)                                     # over height bins, per cell
+    H, W = batch["image"].shape[-2:]
+    cond = vol.float().softmax(2)                                     # over height bins, per cell (= the conditional)
     flat = hm.reshape(B, T, -1).argmax(-1)
     pred = torch.stack([flat // S, flat % S], -1)                    # (B,T,2) row, col
     uv = batch["target_pixels"].float().to(vol.device)
@@ -127,8 +123,10 @@ def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path
     model.eval()
     b = _to_device(batch, device)
     with torch.no_grad():
-        hm = model.heatmaps(b)
-        heights = {} if hm is None else _height_at_cells(model, b, hm)
+        volume = getattr(model, "volume", None)                       # one forward pass: heatmap and heights from it
+        logp = volume(b) if volume is not None else None
+        hm = logp.exp().sum(2) if logp is not None else model.heatmaps(b)
+        heights = {} if logp is None or hm is None else _height_at_cells(model, b, logp, hm)
     model.train(was_training)
     if hm is None: return None
     out = Path(run_dir) / RUN_FILES["snapshots"] / f"step_{step:06d}.npz"
@@ -338,7 +336,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
     if result["finished"]: save_json(run_dir / RUN_FILES["train"], {k: v for k, v in result.items() if k != "final"})
     return result
 
-# %% ../nbs/15_train.ipynb 32
+# %% ../nbs/15_train.ipynb 33
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -362,6 +360,6 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/15_train.ipynb 33
+# %% ../nbs/15_train.ipynb 34
 #| eval: false
 if __name__ == "__main__": main()

@@ -46,6 +46,7 @@ else
 fi
 
 t0=$SECONDS
+TIMES=()                                              # name=seconds=how (ran | rebuilt): written to a JSON at the end
 for e in "${EXPERIMENTS[@]}"; do
   IFS='|' read -r name nb mod runs figs files extra <<<"$e"
   if [ -n "${PARA_WB_ONLY:-}" ] && [[ " $PARA_WB_ONLY " != *" $name "* ]]; then continue; fi
@@ -57,6 +58,7 @@ for e in "${EXPERIMENTS[@]}"; do
     "$VENV/bin/papermill" -k python3 --language python --no-progress-bar "nbs/experiments/$nb.ipynb" "$out/$nb.ipynb" \
       -p smoke True -p out_dir "$out" >/dev/null
     say "$name: smoke run in $((SECONDS - s)) s"
+    TIMES+=("$name=$((SECONDS - s))=ran")
     continue
   fi
   done_all=1
@@ -80,6 +82,7 @@ for e in "${EXPERIMENTS[@]}"; do
       "$ROOT/$runs/$nb.ipynb" "${args[@]}" >/dev/null
   fi
   say "$name: done in $((SECONDS - s)) s"
+  TIMES+=("$name=$((SECONDS - s))=$([ "$done_all" = 1 ] && echo rebuilt || echo ran)")
 done
 
 # the table (and, outside smoke mode, the README block), and the demo samples of the full position grid
@@ -136,5 +139,17 @@ for e in ENTRIES:
     figs = Path(res["args"]["figures_dir"])            # where that run wrote its figures
     made = rollout_grid_figures(ExperimentDir(p.parent), res, figs, "test")
     print("[figures]", e.experiment, "rollout grids:", [str(m) for m in made], file=sys.stderr)
+PY
+# this call's wall time per experiment ("ran": the notebook ran, resuming whatever an earlier call finished; "rebuilt":
+# finished earlier, only its reports were rebuilt) -> bench/results/<preset>/figures_sh.json (smoke: under $ROOT)
+WALL_JSON="$([ "$SMOKE" = 1 ] && echo "$ROOT/figures_sh.json" || echo "bench/results/$PRESET/figures_sh.json")"
+"$PY" - "$WALL_JSON" "$PRESET" "$SMOKE" "$((SECONDS - t0))" "${TIMES[@]}" <<'PY'
+import datetime, os, sys
+from para_wb.files import save_json
+out, preset, smoke, total, *times = sys.argv[1:]
+rows = [dict(experiment=n, seconds=int(s), how=h) for n, s, h in (t.split("=") for t in times)]
+save_json(out, dict(preset=preset, smoke=smoke == "1", total_s=int(total), experiments=rows, cpu_count=os.cpu_count(),
+                    finished_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
+print("[figures] wall times:", out, file=sys.stderr)
 PY
 say "all done in $((SECONDS - t0)) s (runs under $ROOT, table in $FIGDIR)"

@@ -123,8 +123,6 @@ def test_heatmaps_step_slider_changes_heatmap(server, browser):
     pg.screenshot(); pg.no_errors(); _save_times()
 
 
-@pytest.mark.xfail(reason="known failure, issue 10 still open: Plotly logs 'Something went wrong with axis scaling' in the "
-                          "page when the incomplete run's message replaces the plots (2026-11-26, quiet machine)", strict=False)
 def test_heatmaps_incomplete_run_message(server, browser):
     pg = _open(browser, server, "heatmaps", ".js-plotly-plot image")
     p = pg.page
@@ -134,8 +132,6 @@ def test_heatmaps_incomplete_run_message(server, browser):
     pg.no_errors()
 
 
-@pytest.mark.xfail(reason="known failure, issue 10 still open: a second viewpoint click does not update the frames "
-                          "within 300 s (2026-11-26, quiet machine)", strict=False)
 def test_viewpoints_click_updates_frame(server, browser):
     pg = _open(browser, server, "viewpoints", ".js-plotly-plot .scatterlayer .point")
     p = pg.page

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/40_dash_core.ipynb 2
 from __future__ import annotations
-import base64, io, os, sys, traceback
+import base64, functools, io, os, sys, traceback
 from pathlib import Path
 import numpy as np
 from ..camera import Camera, framed_camera, libero_agentview, world_to_pixel
@@ -12,8 +12,8 @@ from ..runs import ExperimentDir, RunDir, RunMissing
 
 # %% auto 0
 __all__ = ['DEFAULT_RUNS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'message_text', 'alert',
-           'guarded', 'Slot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
-           'episode_camera', 'trajectory_pixels']
+           'guarded', 'Slot', 'blank_figure', 'figure_json', 'click_plot', 'colorize', 'overlay', 'png_bytes',
+           'data_uri', 'gif_bytes', 'default_camera', 'episode_camera', 'trajectory_pixels']
 
 # %% ../../nbs/40_dash_core.ipynb 4
 DEFAULT_RUNS = "data/runs"
@@ -95,14 +95,91 @@ class Slot:
         self.msg.visible, self.pane.visible = False, True
         return True
     def _blank(self):
-        # A Plotly pane is emptied, not hidden: Plotly throws in the page when a plot it is sizing disappears.
-        if type(self.pane).__name__ == "Plotly":
-            import plotly.graph_objects as go
-            self.pane.object = go.Figure(layout=dict(width=40, height=40, xaxis=dict(visible=False), yaxis=dict(visible=False),
-                                                     margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="white"))
+        # A Plotly pane is emptied, not hidden (see above).
+        if type(self.pane).__name__ == "Plotly": self.pane.object = blank_figure()
         else: self.pane.visible = False
 
+def blank_figure(size: int = 40):
+    "A small empty Plotly figure that can replace any other in place (no axes, no automatic margins)."
+    import plotly.graph_objects as go
+    ax = dict(visible=False, automargin=False)
+    return go.Figure(layout=dict(width=size, height=size, xaxis=ax, yaxis=ax, plot_bgcolor="white", showlegend=False,
+                                 margin=dict(l=0, r=0, t=0, b=0, pad=0, autoexpand=False)))
+
 # %% ../../nbs/40_dash_core.ipynb 11
+_CLICK_PLOT_ESM = """
+export function render({ model, el }) {
+  const div = document.createElement("div");
+  el.appendChild(div);
+  let hovered = null;
+  const draw = () => {
+    const f = model.figure || {};
+    return window.Plotly.react(div, f.data || [], f.layout || {}, model.config || {});
+  };
+  draw().then(() => {
+    div.on("plotly_hover", (e) => { hovered = e.points; });
+    div.on("plotly_unhover", () => {
+      if (div._hoverdata == null && hovered) {           // cleared (e.g. on mousedown): restore it for the click
+        const h = hovered;
+        div._hoverdata = h;
+        setTimeout(() => { if (div._hoverdata === h) delete div._hoverdata; }, 0);
+      }
+      hovered = null;
+    });
+    div.on("plotly_click", (e) => {
+      const points = (e.points || []).map((p) => ({curveNumber: p.curveNumber, pointNumber: p.pointNumber,
+                                                   customdata: p.customdata === undefined ? null : p.customdata}));
+      model.send_msg({type: "click", points});
+    });
+  });
+  model.on("figure", draw);
+  model.on("config", draw);
+  model.on("remove", () => window.Plotly.purge(div));
+}
+"""
+
+def figure_json(fig) -> dict:
+    "A Plotly figure as the plain JSON dict Plotly.js draws (`fig.to_json()`; arrays as typed-array specs)."
+    import json
+    return json.loads(fig.to_json())
+
+_PLOTLY_CSS_MIN = (".js-plotly-plot .plotly .main-svg { position: absolute; top: 0; left: 0; pointer-events: none; }\n"
+                   ".js-plotly-plot .plotly .main-svg .draglayer { pointer-events: all; }\n")
+
+@functools.lru_cache(maxsize=None)
+def _plotly_css() -> str:
+    "Plotly.js's own CSS (Panel's copy): Plotly puts it in the page's <head>, which a component's shadow DOM does not see."
+    import panel
+    p = Path(panel.__file__).parent / "dist" / "css" / "models" / "plotly.css"
+    return p.read_text() if p.exists() else _PLOTLY_CSS_MIN      # without it the points, not the drag layer, get the mouse
+
+@functools.lru_cache(maxsize=None)
+def _click_plot_class():
+    import param
+    from panel.custom import JSComponent
+    class ClickPlot(JSComponent):
+        "A Plotly figure (`figure`: a Plotly JSON dict) whose clicks reach Python: `on_click(fn)`, `fn(points)`."
+        figure = param.Dict(default={}, doc="the figure, as `figure_json(fig)`")
+        config = param.Dict(default={}, doc="Plotly.js config (e.g. displayModeBar)")
+        _esm = _CLICK_PLOT_ESM
+        _stylesheets = [_plotly_css()]
+        def __init__(self, **params):
+            super().__init__(**params); self._click_fns = []
+        def on_click(self, fn): self._click_fns.append(fn)
+        def _handle_msg(self, msg):
+            if isinstance(msg, dict) and msg.get("type") == "click":
+                for fn in self._click_fns: fn(msg.get("points") or [])
+    return ClickPlot
+
+def click_plot(fig=None, on_click=None, config=None, **params):
+    "A `ClickPlot` showing `fig` (sized as its layout), calling `on_click(points)` on each click; set `.figure = figure_json(fig)` to redraw."
+    layout = fig.layout if fig is not None else None
+    size = {k: getattr(layout, k) for k in ("width", "height") if layout is not None and getattr(layout, k)}
+    p = _click_plot_class()(figure=figure_json(fig) if fig is not None else {}, config=config or {}, **{**size, **params})
+    if on_click is not None: p.on_click(on_click)
+    return p
+
+# %% ../../nbs/40_dash_core.ipynb 14
 def colorize(p: np.ndarray, cmap: str = "magma", vmax: float | None = None) -> np.ndarray:
     "(S,S) probabilities → (S,S,4) float RGBA in [0, 1], scaled to `vmax` (default: the map's maximum)."
     from matplotlib import colormaps
@@ -135,7 +212,7 @@ def gif_bytes(frames: np.ndarray, fps: float = 4, scale: int = 1) -> bytes:
     if scale > 1: f = f.repeat(scale, 1).repeat(scale, 2)
     return iio.imwrite("<bytes>", f, extension=".gif", duration=int(1000 / fps), loop=0)
 
-# %% ../../nbs/40_dash_core.ipynb 14
+# %% ../../nbs/40_dash_core.ipynb 17
 def default_camera(cfg: dict, size: int | None = None) -> Camera:
     "The scene's default policy camera for a config dict (as saved in config.json / eval.json), at `size` px."
     s = cfg.get("scene", {})

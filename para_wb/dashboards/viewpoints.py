@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..camera import view_key
-from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, data_uri, episode_camera, find_experiments,
-                                     no_runs_message, runs_root, trajectory_pixels)
+from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, click_plot, data_uri, episode_camera,
+                                     figure_json, find_experiments, no_runs_message, runs_root, trajectory_pixels)
 from ..files import load_json
 from ..runs import ExperimentDir, RunDir
 
@@ -111,7 +111,7 @@ def viewpoint_app(root=None):
     cfg = dict(displayModeBar=False)
     banner = pn.Column(sizing_mode="stretch_width")
     plots = pn.Row(sizing_mode="stretch_width")
-    panes = {}                                              # model → its polar Plotly pane (kept, updated in place)
+    panes = {}                                              # model → its polar ClickPlot (kept, updated in place)
     s_plots = Slot(pn.pane.Markdown("", visible=False))
     hint = pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
     title = pn.pane.Markdown("", name="detail-title")
@@ -129,14 +129,14 @@ def viewpoint_app(root=None):
         if not tab: raise DashMessage(f"`{ex.path}`: no trained-model rollouts on split `{w_split.value}`.")
         return tab
 
-    def on_click(event):
-        pts = (event.new or {}).get("points") or []
-        if pts and pts[0].get("customdata") is not None:
+    def on_click(points):
+        pts = [p for p in points if p.get("customdata") is not None]    # the selection ring carries none
+        if pts:
             state["selected"] = tuple(float(x) for x in pts[0]["customdata"])
             draw_polars(); draw_detail()
 
     def draw_polars():
-        for m in models(): panes[m].object = polar_figure(state["tab"][m], m.upper(), state["selected"])
+        for m in models(): panes[m].figure = figure_json(polar_figure(state["tab"][m], m.upper(), state["selected"]))
 
     def rebuild(*_):
         if state["busy"]: return
@@ -145,8 +145,7 @@ def viewpoint_app(root=None):
             state["tab"] = load_table()
             for m in models():
                 if m not in panes:
-                    panes[m] = pn.pane.Plotly(None, config=cfg, name=f"polar-{m}")
-                    panes[m].param.watch(on_click, "click_data")
+                    panes[m] = click_plot(polar_figure(state["tab"][m], m.upper()), on_click, config=cfg, name=f"polar-{m}")
                     cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=cfg)), Slot(pn.pane.Plotly(None, config=cfg)))
             draw_polars()
             row = [panes[m] for m in models()]
@@ -181,7 +180,7 @@ def viewpoint_app(root=None):
                 return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory")
             ok = first.fill(fig)
             last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame") if ok else None)
-            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=620,
+            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=650,
                                    styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
         cards_row.objects = shown
 

@@ -22,9 +22,9 @@ from ..stats import compare_models, comparison_markdown, per_position_table, per
 from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train, training_sections
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'Split', 'reuse_diff', 'train_run', 'evaluate_run',
-           'run_validation', 'validation_markdown', 'run_experiment', 'collect_results', 'summary_table',
-           'results_markdown', 'common_figures']
+__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
+           'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment',
+           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -98,6 +98,10 @@ class ExperimentArgs:
         import tempfile
         return self.smoke_args(self.out_dir or tempfile.mkdtemp(prefix="para_wb_smoke_"))
 
+    def resolved(self) -> "ExperimentArgs":
+        "These arguments with their default folders filled (experiments that derive folders from the config override it)."
+        return self
+
     # -- configs --------------------------------------------------------------------------------------------------
     def config(self, kind: str | None = None, seed: int | None = None, extra=()) -> Config:
         "The preset with the overrides (+ policy `kind`, training `seed`, `extra` overrides)."
@@ -136,6 +140,26 @@ def saved_results(out_dir) -> dict:
     if not ex.results_file.exists():
         raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
     return ex.results()
+
+def rebuild_reports(args: ExperimentArgs, write_reports) -> dict:
+    """The `report` stage of every experiment: `write_reports(args, results)` (results.md and the figures) from the saved
+    results.json, with no training and no rollout (the test split is not touched again)."""
+    args = args.resolved()
+    results = saved_results(args.out_dir)
+    write_reports(args, results)
+    return results
+
+def stage_main(args_cls, description: str, stages: dict, argv=None) -> None:
+    """The command line of an experiment module, `python -m para_wb.experiments.<name> [--stage NAME] [options]`:
+    `stages` maps each stage name to a function of the resolved-for-run args (the first is the default when it is
+    "experiment" or there is no "experiment"); the options are `args_cls`'s. A stage that returns text prints it;
+    otherwise the experiment's results.md is printed."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = tuple(stages)
+    stage = pop_stage(argv, names, default="experiment" if "experiment" in names else names[0])
+    args = args_cls.from_cli(argv, description).for_run()
+    out = stages[stage](args)
+    print(out if isinstance(out, str) else (Path(args.resolved().figures_dir) / "results.md").read_text())
 
 # %% ../../nbs/experiments/30_harness.ipynb 8
 @dataclass
@@ -337,8 +361,25 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
                    split=split.name, split_describe=split.describe, control_demo=dict(index=k_ctrl, bowl_xy=demo.bowl_xy),
                    n_train_demos=len(train_ids), dataset=str(dataset), timings=timings, seconds=time.time() - t_start,
                    test_evaluations=len(load_json(ex.test_log)) if ex.test_log.exists() else 0)
+    results["calls"] = _previous_calls(ex) + [dict(seconds=results["seconds"],
+                                                   finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))]
     save_json(ex.results_file, results)
     return results
+
+def _previous_calls(ex: ExperimentDir) -> list:
+    "The calls an earlier results.json recorded (a resumed experiment adds to them, so its total wall time is not lost)."
+    if not ex.results_file.exists(): return []
+    prev = load_json(ex.results_file)
+    return list(prev.get("calls") or [dict(seconds=prev.get("seconds", 0.0), finished_utc=None)])
+
+def wall_time_text(results: dict) -> str:
+    "'total wall time X min over N calls (this call Y min)': what the experiment cost, including resumed calls."
+    if not results.get("calls"):                          # written before calls were recorded (2026-11-26)
+        return f"wall time {results['seconds'] / 60:.1f} min in its last call (earlier calls, if any, not recorded)"
+    calls = results["calls"]
+    total = sum(c["seconds"] for c in calls)
+    if len(calls) == 1: return f"total wall time {total / 60:.1f} min (one call)"
+    return f"total wall time {total / 60:.1f} min over {len(calls)} calls (this call {calls[-1]['seconds'] / 60:.1f} min)"
 
 # %% ../../nbs/experiments/30_harness.ipynb 21
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
@@ -417,8 +458,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
           f"{cfg['scene']['image_size']} px, {cfg['train']['steps']} training steps, batch {cfg['train']['batch_size']}; "
           f"seeds {a['seeds']} (each trained); split: {results['split_describe']}; {results['n_train_demos']} training demos "
           f"(`{results['dataset']}`); {a['n_val']} validation and {a['n_test']} test episodes (random positions, episode seed "
-          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; total wall time {results['seconds'] / 60:.1f} min "
-          f"(this call). The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
+          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; {wall_time_text(results)}. The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
     if "test" in results["splits"]:
         md += [f"## {test_title}", "", summary_table(results["splits"]["test"], results.get("paper")), ""]
         if results["splits"]["test"]["comparisons"]:
@@ -463,7 +503,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 25
+# %% ../../nbs/experiments/30_harness.ipynb 26
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")

@@ -11,15 +11,15 @@ import numpy as np
 from ..config import Config, load_config
 from ..dataset.storage import config_diff
 from ..demos import generate_position_grid
-from .harness import (ExperimentArgs, Split, common_figures, pop_stage, results_markdown, run_experiment,
-                                         run_validation, saved_results, validation_markdown)
+from .harness import (ExperimentArgs, Split, common_figures, rebuild_reports, results_markdown, run_experiment,
+                                         run_validation, stage_main, validation_markdown)
 from ..files import atomic_write_text, load_json
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'G8', 'CANDIDATES', 'CHOICES', 'PICKED', 'STAGES', 'LeftRightArgs',
-           'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'write_reports',
-           'run_left_right', 'report_left_right', 'main']
+__all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'G8', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'choices_with_evidence',
+           'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'write_reports', 'run_left_right',
+           'report_left_right', 'main']
 
 # %% ../../nbs/experiments/left_right.ipynb 5
 @dataclass
@@ -135,27 +135,19 @@ def run_left_right(args: LeftRightArgs) -> dict:
 def report_left_right(args: LeftRightArgs) -> dict:
     """Rebuild results.md, validation.md and the figures from the saved results.json and validation.json: no training,
     no rollout (e.g. after validation candidates were added; the test split is not touched again)."""
-    args = args.resolved()
-    results = saved_results(args.out_dir)
-    write_reports(args, results)
-    return results
-
-STAGES = ("validate", "experiment", "report")
+    return rebuild_reports(args, write_reports)
 
 def main(argv=None):
     "python -m para_wb.experiments.left_right [--stage validate|experiment|report] [--candidates NAME ...] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage, names = pop_stage(argv, STAGES), []
+    argv, names = list(sys.argv[1:] if argv is None else argv), []
     if "--candidates" in argv:                                 # validation candidates by name (all by default)
         i = argv.index("--candidates"); j = i + 1
         while j < len(argv) and not argv[j].startswith("--"): j += 1
         names = argv[i + 1:j]; del argv[i:j]
-    args = LeftRightArgs.from_cli(argv, "Left → Right position extrapolation, PARA vs ACT "
-                                        "(--stage validate|experiment|report, --candidates NAME ... for validate)").for_run()
-    if stage == "validate": print(validation_markdown(validate(args, pick_candidates(names))))
-    else:
-        (run_left_right if stage == "experiment" else report_left_right)(args)
-        print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(LeftRightArgs, "Left → Right position extrapolation, PARA vs ACT "
+                              "(--stage validate|experiment|report, --candidates NAME ... for validate)",
+               {"validate": lambda a: validation_markdown(validate(a, pick_candidates(names))),
+                "experiment": run_left_right, "report": report_left_right}, argv)
 
 
 # %% ../../nbs/experiments/left_right.ipynb 15

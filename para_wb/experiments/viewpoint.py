@@ -12,14 +12,14 @@ from ..camera import Viewpoint, split_viewpoints, view_key
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
-from .harness import ExperimentArgs, Split, common_figures, pop_stage, results_markdown, run_experiment, saved_results
+from .harness import ExperimentArgs, Split, common_figures, results_markdown, run_experiment, saved_results, stage_main
 from .left_right import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure, save_json
 from ..runs import ExperimentDir
 from ..stats import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
 
 # %% auto 0
-__all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'STAGES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
+__all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
            'viewpoint_dataset_name', 'make_dataset', 'success_by_theta', 'theta_markdown', 'polar_row', 'split_figures',
            'pick_markdown', 'split_markdown', 'overview', 'viewpoint_gallery', 'far_viewpoint_rollouts',
            'write_reports', 'run_viewpoint', 'report_viewpoint', 'main']
@@ -354,16 +354,10 @@ def report_viewpoint(args: ViewpointArgs) -> dict:
     "Rebuild every report and figure from the saved results.json of each split: no training, no rollout."
     return _each_split(args, lambda name, a, split: saved_results(a.out_dir))
 
-STAGES = ("experiment", "report")
-
 def main(argv=None):
     "python -m para_wb.experiments.viewpoint [--stage experiment|report] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage = pop_stage(argv, STAGES)
-    args = ViewpointArgs.from_cli(argv, "Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
-                                        "(--stage experiment|report)").for_run()
-    (run_viewpoint if stage == "experiment" else report_viewpoint)(args)
-    print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(ViewpointArgs, "Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
+                              "(--stage experiment|report)", {"experiment": run_viewpoint, "report": report_viewpoint}, argv)
 
 # %% ../../nbs/experiments/viewpoint.ipynb 26
 #| eval: false

@@ -188,6 +188,10 @@ class PolicyModel(nn.Module):
         "(B,T,S,S) pixel probabilities (pixel-aligned policies); None for models without pixel structure."
         return None
 
+    def volume(self, batch_or_image, eef_pixel=None):
+        "(B,T,H_BINS,S,S) log-probabilities over (height bin, cell) per future step (policies with a height volume); None otherwise."
+        return None
+
     def save_checkpoint(self, path, extra: dict | None = None) -> Path:
         "Write kind, config, stats and weights (atomically) so `factory.load_policy_model(path)` rebuilds this model."
         ck = dict(format=CHECKPOINT_FORMAT, kind=self.kind, config=self.cfg.to_json(), stats=self.stats.to_dict(),

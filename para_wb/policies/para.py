@@ -253,16 +253,21 @@ class PARAModel(PolicyModel):
         return self.decode(vol.float(), feats, K, T_world_cam, image.shape[-1], image.shape[-2])
 
     @torch.no_grad()
-    def heatmaps(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
-        "(B,T,S,S) probabilities, marginalised over height (eval mode, no grad)."
+    def volume(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
+        """(B,T,H_BINS,S,S) log-probabilities, normalised jointly over height bins and cells per future step (eval mode,
+        no grad): one forward pass gives the heatmap (`exp().sum(2)`) and p(height | cell) (`softmax(2)`) alike."""
         if isinstance(batch_or_image, dict): img, eef = batch_or_image["image"], batch_or_image["eef_pixel"]
         else: img, eef = batch_or_image, eef_pixel
         was = self.training
         self.eval()
         try:
-            img = self._image(img)
-            _, vol = self.features(img, as_tensor(eef, device=self.device).reshape(img.shape[0], 2))
-            B, T = vol.shape[:2]
-            p = vol.float().reshape(B, T, -1).softmax(-1).view_as(vol)
-            return p.sum(2)
+            with torch.no_grad():
+                img = self._image(img)
+                _, vol = self.features(img, as_tensor(eef, device=self.device).reshape(img.shape[0], 2))
+                B, T = vol.shape[:2]
+                return vol.float().reshape(B, T, -1).log_softmax(-1).view_as(vol)      # (B,T,H_BINS,S,S)
         finally: self.train(was)
+
+    def heatmaps(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
+        "(B,T,S,S) probabilities, marginalised over height (eval mode, no grad)."
+        return self.volume(batch_or_image, eef_pixel).exp().sum(2)
