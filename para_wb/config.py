@@ -11,8 +11,8 @@ import yaml
 
 # %% auto 0
 __all__ = ['PRESETS_DIR', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig', 'ModelConfig',
-           'TrainConfig', 'Config', 'ConfigError', 'from_dict', 'validate_config', 'list_presets', 'parse_overrides',
-           'as_override_list', 'load_config', 'config_from_json']
+           'VideoConfig', 'TrainConfig', 'Config', 'ConfigError', 'from_dict', 'validate_config', 'list_presets',
+           'parse_overrides', 'as_override_list', 'load_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb 4
 @dataclass
@@ -80,6 +80,25 @@ class ModelConfig:
     freeze_backbone: bool = False
 
 @dataclass
+class VideoConfig:
+    """The video-diffusion backbone (`model.backbone: svd_unet`): diffusers' Stable Video Diffusion UNet
+    (`UNetSpatioTemporalConditionModel`) trained in pixel space to predict the next frames of the demos from the current one."""
+    frame_size: int = 32                    # frames (current + future) resized to frame_size x frame_size: pixel-space diffusion
+    frames: int = 4                         # future frames predicted per clip
+    frame_stride: int = 3                   # demo steps between two predicted frames (frame k = step t + k * frame_stride)
+    block_out_channels: tuple = (32, 64, 64)  # UNet widths per level (SVD: 320, 640, 1280, 1280)
+    layers_per_block: int = 1
+    attention_head_dim: int = 32            # attention heads per level = width // attention_head_dim
+    cross_attention_dim: int = 64           # width of the conditioning token (SVD: 1024, a CLIP image embedding)
+    feature_blocks: tuple = (1, 2)          # decoder blocks (up_blocks[i]) whose outputs the policy heads read (the paper: 1 and 2)
+    diffusion_steps: int = 1000             # noise levels of the training schedule (cosine, v-prediction)
+    sample_steps: int = 20                  # DDIM steps when generating frames (figures only; actions take one forward pass)
+    diffusion_weight: float = 1.0           # weight of the diffusion loss beside the policy's losses (joint stage)
+    pretrain_lr: float = 1.0e-3             # UNet learning rate of the video-pretraining stage (train.stage=backbone)
+    unet_lr: float = 1.0e-4                 # UNet learning rate when trained jointly with the heads (heads: train.lr)
+    step_scale: float = 1.0                 # the video experiment's recipe step budgets = the paper's (4K/3K, 10K, 4K+12K, 4K/2K) x this
+
+@dataclass
 class TrainConfig:
     "Training loop settings."
     steps: int = 1000
@@ -98,6 +117,8 @@ class TrainConfig:
     amp: bool = True                        # mixed precision where a GPU exists (ignored on CPU)
     threads: int = 0                        # torch CPU threads; 0 = leave torch's default
     cache_images: bool = False              # decode the training frames once into memory (small datasets only)
+    stage: str = "joint"                    # "joint": the policy's losses (+ the backbone's own objective, e.g. a video
+                                            # model's diffusion loss, unless frozen); "backbone": that objective alone (video pretraining)
     seed: int = 0
 
 # %% ../nbs/01_config.ipynb 6
@@ -112,6 +133,7 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
     # One options block per policy kind, e.g. {"para": {"pred_size": 32}, "act": {"pool": "spatial_softmax"}}.
     # Each block is parsed and validated by that policy's own config class (para_wb.policies.*), where it is declared.
     policy: dict = field(default_factory=dict)
@@ -126,7 +148,7 @@ class Config:
 # %% ../nbs/01_config.ipynb 8
 class ConfigError(ValueError): pass
 
-_VARIABLE_LENGTH = {"snapshot_steps"}   # tuple-valued keys whose length is free
+_VARIABLE_LENGTH = {"snapshot_steps", "block_out_channels", "feature_blocks"}   # tuple-valued keys whose length is free
 
 def _build(cls, data: dict, where: str):
     if not isinstance(data, dict):
@@ -192,6 +214,23 @@ def validate_config(cfg: Config) -> Config:
     need(tr.lr > 0 and tr.backbone_lr >= 0, f"train.lr={tr.lr}, train.backbone_lr={tr.backbone_lr}: learning rates must be positive")
     need(tr.device in ("auto", "cpu", "cuda"), f"train.device={tr.device!r}: use 'auto', 'cpu' or 'cuda'")
     need(cfg.eval.release_steps >= 0, f"eval.release_steps={cfg.eval.release_steps}: must be >= 0")
+    need(tr.stage in ("joint", "backbone"), f"train.stage={tr.stage!r}: use 'joint' (policy + backbone objective) or 'backbone' (its objective alone)")
+    v = cfg.video
+    n = len(v.block_out_channels)
+    need(n >= 2 and all(c >= 32 and c % 32 == 0 and c % v.attention_head_dim == 0 for c in v.block_out_channels),
+         f"video.block_out_channels={v.block_out_channels}: need >= 2 levels, each a multiple of 32 (the SVD UNet's GroupNorm has "
+         f"32 groups) and of video.attention_head_dim={v.attention_head_dim}")
+    need(v.frame_size >= 8 and v.frame_size % 2 ** (n - 1) == 0,
+         f"video.frame_size={v.frame_size}: must be >= 8 and divisible by 2^(levels-1) = {2 ** (n - 1)}")
+    need(v.frames >= 1 and v.frame_stride >= 1 and v.layers_per_block >= 1 and v.cross_attention_dim >= 1,
+         f"video.frames={v.frames}, frame_stride={v.frame_stride}, layers_per_block={v.layers_per_block}, cross_attention_dim={v.cross_attention_dim}: all must be >= 1")
+    need(len(v.feature_blocks) >= 1 and all(0 <= b < n for b in v.feature_blocks) and len(set(v.feature_blocks)) == len(v.feature_blocks),
+         f"video.feature_blocks={v.feature_blocks}: distinct decoder block indices in 0..{n - 1}")
+    need(v.diffusion_steps >= 2 and 1 <= v.sample_steps <= v.diffusion_steps,
+         f"video.diffusion_steps={v.diffusion_steps}, sample_steps={v.sample_steps}: need diffusion_steps >= 2, 1 <= sample_steps <= diffusion_steps")
+    need(v.step_scale > 0, f"video.step_scale={v.step_scale}: must be > 0")
+    need(v.diffusion_weight >= 0 and v.pretrain_lr > 0 and v.unet_lr >= 0,
+         f"video.diffusion_weight={v.diffusion_weight}, pretrain_lr={v.pretrain_lr}, unet_lr={v.unet_lr}: need weight >= 0, pretrain_lr > 0, unet_lr >= 0")
     need(1 <= cfg.eval.execute_per_prediction <= cfg.dataset.horizon,
          f"eval.execute_per_prediction={cfg.eval.execute_per_prediction}: must be between 1 and dataset.horizon={cfg.dataset.horizon}")
     return cfg

@@ -17,11 +17,12 @@ from .dataset.samples import PARADataset
 from .demos import only_successful
 from .files import atomic_path, atomic_write_text, save_json
 from .policies.factory import make_model
+from .policies.backbones import backbone_sections
 from .runs import RUN_FILES, RunDir
 
 # %% auto 0
 __all__ = ['RESUMABLE_KEYS', 'TRAINING_SECTIONS', 'TrainError', 'seed_everything', 'pick_device', 'lr_factor', 'ResumableBatches',
-           'load_train_checkpoint', 'train', 'main']
+           'load_train_checkpoint', 'training_sections', 'train', 'main']
 
 # %% ../nbs/15_train.ipynb 4
 # train.* keys that only change how a run is carried out, not what it computes: they may differ on resume.
@@ -165,8 +166,12 @@ def load_train_checkpoint(path) -> dict:
 # Config sections that decide what training computes; eval.* and viewpoints.* only matter after training.
 TRAINING_SECTIONS = ("scene", "demos", "dataset", "model", "policy", "train", "seed")
 
+def training_sections(cfg: Config) -> tuple:
+    "`TRAINING_SECTIONS` plus the sections `cfg`'s backbone reads (the video UNet: `video`)."
+    return TRAINING_SECTIONS + tuple(backbone_sections(cfg.model.backbone))
+
 def _resume_diff(saved: dict, cfg: Config) -> list[str]:
-    return [d for d in config_diff(saved, cfg, sections=TRAINING_SECTIONS) if d.split(":")[0] not in RESUMABLE_KEYS]
+    return [d for d in config_diff(saved, cfg, sections=training_sections(cfg)) if d.split(":")[0] not in RESUMABLE_KEYS]
 
 def _stats_key(s: DatasetStats) -> dict:
     "What identifies the data behind stats: the numbers, not where or when they were computed."
@@ -221,16 +226,17 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
                          f"scene.image_size={cfg.scene.image_size}: override scene.image_size={info['image_size']}")
     train_demos = _select_demos(dataset_path, demo_filter, "demo_filter")
     stats = compute_stats(dataset_path, demos=train_demos)
+    model_fn = model_fn or make_model
+    model = model_fn(cfg, stats).to(device)         # before the data: a model may need more of each sample (`dataset_options`)
     d = cfg.dataset
     ds_kw = dict(horizon=d.horizon, stats=stats, height_bins=d.height_bins, gripper_bins=d.gripper_bins,
-                 rotation_bins=d.rotation_bins, validate=False, cache_images=tc.cache_images)
+                 rotation_bins=d.rotation_bins, validate=False, cache_images=tc.cache_images,
+                 **(model.dataset_options() if hasattr(model, "dataset_options") else {}))
     ds = PARADataset(dataset_path, demos=train_demos, **ds_kw)
     val_ds = PARADataset(dataset_path, demos=_select_demos(dataset_path, val_filter, "val_filter"), **ds_kw) if val_filter else ds
     snap_batch = _snapshot_samples(val_ds, tc.n_snapshot_images)
 
-    # --- model, optimizer (two groups), warmup+cosine schedule, grad scaler -----------------------------------------
-    model_fn = model_fn or make_model
-    model = model_fn(cfg, stats).to(device)
+    # --- optimizer (two groups), warmup+cosine schedule, grad scaler ---------------------------------------------------
     groups = (model.param_groups(tc.lr, tc.backbone_lr, tc.weight_decay) if hasattr(model, "param_groups")
               else _param_groups(model, tc))
     opt = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
@@ -280,7 +286,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
         while step < end:
             batch = _to_device(next(it), device)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                out = model(batch)
+                out = model.training_losses(batch) if hasattr(model, "training_losses") else model(batch)
             loss = out["loss"]
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

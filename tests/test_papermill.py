@@ -12,7 +12,8 @@ EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right"
                "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
                "experiments/near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
                "experiments/corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
-               "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs")}
+               "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
+               "experiments/video.ipynb": ("para_wb.experiments.video", "VideoArgs")}
 
 
 def _parameters_cell(name):
@@ -85,6 +86,16 @@ def test_distractors_smoke_runs_under_papermill(tmp_path):
     md = (figs / "results.md").read_text()
     assert "## Test: unseen positions in cluttered scenes" in md and "## The clutter effect per policy" in md
     assert (figs / "clean_vs_cluttered.png").exists() and (figs / "success_maps_clean.png").exists()
+
+
+@pytest.mark.slow
+def test_video_smoke_runs_under_papermill(tmp_path):
+    figs = _papermill_smoke("video.ipynb", tmp_path)
+    md = (figs / "results.md").read_text()
+    assert "## Test: random positions over the whole bowl area" in md and "## The four recipes (test), beside the paper" in md
+    for f in ("recipes.png", "generated_vs_truth_two_stage.png", "video_action_alignment.png", "rollout_grid_two_stage.png",
+              "rollout_grid_two_stage_global.png"):
+        assert (figs / f).exists(), f
 
 
 @pytest.mark.slow

@@ -25,8 +25,14 @@ class PARADataset(torch.utils.data.Dataset):
                  demos: Iterable[int] | None = None, demo_filter: Callable[[dict], bool] | None = None,
                  height_bins: int = 32, gripper_bins: int = 32, rotation_bins: int = 32,
                  image_dtype: str = "float32", expect_config: Config | None = None, validate: bool = True,
-                 cache_images: bool = False):
+                 cache_images: bool = False, clip_frames: int = 0, clip_stride: int = 1, clip_size: int = 0):
         self.path, self.horizon = dataset_file(path), int(horizon)
+        # clip_frames > 0: each sample also holds `video` (clip_frames, 3, clip_size, clip_size) uint8, the frames at steps
+        # t + k·clip_stride (k = 1..clip_frames, held at the demo's last frame), downsampled once per demo (area) and kept
+        self.clip_frames, self.clip_stride, self.clip_size = int(clip_frames), int(clip_stride), int(clip_size)
+        if self.clip_frames < 0 or self.clip_stride < 1 or (self.clip_frames and self.clip_size < 1):
+            raise ValueError(f"clip_frames={clip_frames}, clip_stride={clip_stride}, clip_size={clip_size}: need frames >= 0, stride >= 1, size >= 1")
+        self._clips = {}
         if self.horizon < 1: raise ValueError(f"horizon must be >= 1, got {horizon}")
         if image_dtype not in ("float32", "uint8"): raise ValueError(f"image_dtype must be 'float32' or 'uint8', got {image_dtype!r}")
         self.image_dtype, self.cache_images = image_dtype, bool(cache_images)
@@ -85,8 +91,18 @@ class PARADataset(torch.utils.data.Dataset):
             ds = self._ds[key] = self._h5["data"][key][IMAGE_KEY][()] if self.cache_images else self._h5["data"][key][IMAGE_KEY]
         return ds
 
+    def _clip_source(self, key) -> torch.Tensor:
+        "All frames of demo `key` at clip_size (N, 3, s, s) uint8, computed once per process."
+        c = self._clips.get(key)
+        if c is None:
+            x = torch.from_numpy(np.asarray(self._images(key)[()])).permute(0, 3, 1, 2).float()
+            s = self.clip_size
+            if x.shape[-1] != s: x = torch.nn.functional.interpolate(x, size=(s, s), mode="area")
+            c = self._clips[key] = x.round().clamp(0, 255).to(torch.uint8)
+        return c
+
     def __getstate__(self):
-        s = dict(self.__dict__); s["_h5"], s["_pid"], s["_ds"] = None, None, {}
+        s = dict(self.__dict__); s["_h5"], s["_pid"], s["_ds"], s["_clips"] = None, None, {}, {}
         return s
 
     def close(self):
@@ -104,7 +120,11 @@ class PARADataset(torch.utils.data.Dataset):
         inside = d["inside"][fut]
         f32 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)
         i64 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.int64)
-        return dict(image=img, eef_pixel=f32(d["pixels"][t]), eef_pos=f32(d["pos"][t]), gripper=f32(d["gripper"][t]),
+        extra = {}
+        if self.clip_frames:
+            steps = np.minimum(t + self.clip_stride * np.arange(1, self.clip_frames + 1), d["n"] - 1)
+            extra["video"] = self._clip_source(d["key"])[torch.as_tensor(steps)]
+        return dict(**extra, image=img, eef_pixel=f32(d["pixels"][t]), eef_pos=f32(d["pos"][t]), gripper=f32(d["gripper"][t]),
                     target_pixels=f32(pix), target_in_image=torch.as_tensor(inside),
                     target_pos=f32(pos), target_height=f32(pos[:, 2]), target_height_bin=i64(self.height_bins.encode(pos[:, 2])),
                     target_gripper=f32(grip), target_gripper_bin=i64(self.gripper_bins.encode(grip)),

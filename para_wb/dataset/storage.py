@@ -181,7 +181,8 @@ def write_demo_part(record: DemoRecord, path, cfg: Config | None = None) -> Path
 _PART_RE = re.compile(r"^demo_(\d+)\.h5$")
 
 def config_diff(a, b, sections: Iterable[str] | None = DATA_SECTIONS) -> list[str]:
-    "Differences between two configs (`Config` or dict) as 'section.key: a != b', limited to `sections` (None: all)."
+    """Differences between two configs (`Config` or dict) as 'section.key: a != b', limited to `sections` (None: all).
+    A key one side lacks (a config saved before the key existed) reads as the key's default, which keeps the old behaviour."""
     da = a.to_dict() if isinstance(a, Config) else a
     db = b.to_dict() if isinstance(b, Config) else b
     def flat(d, pre=""):
@@ -190,10 +191,10 @@ def config_diff(a, b, sections: Iterable[str] | None = DATA_SECTIONS) -> list[st
             if isinstance(v, dict): out.update(flat(v, f"{pre}{k}."))
             else: out[f"{pre}{k}"] = list(v) if isinstance(v, (list, tuple)) else v
         return out
-    fa, fb = flat(da), flat(db)
+    fa, fb, dflt = flat(da), flat(db), flat(Config().to_dict())
     keep = lambda k: sections is None or k.split(".")[0] in sections
-    return [f"{k}: {fa.get(k, '<missing>')!r} != {fb.get(k, '<missing>')!r}"
-            for k in sorted(set(fa) | set(fb)) if keep(k) and fa.get(k) != fb.get(k)]
+    get = lambda f, k: f.get(k, dflt.get(k, "<missing>"))
+    return [f"{k}: {get(fa, k)!r} != {get(fb, k)!r}" for k in sorted(set(fa) | set(fb)) if keep(k) and get(fa, k) != get(fb, k)]
 
 def data_config_diff(stored, expected, kind: str | None = None, sections: Iterable[str] | None = DATA_SECTIONS) -> list[str]:
     "`config_diff` over the data sections, without the keys a dataset of `kind` does not depend on (`KIND_INDEPENDENT`)."

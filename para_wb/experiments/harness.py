@@ -19,7 +19,7 @@ from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
-from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train
+from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train, training_sections
 
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
@@ -175,6 +175,8 @@ class Split:
     test_overrides: list = field(default_factory=list)  # config overrides the test episodes run under (e.g. ['scene.variant=distractors'])
     also_test: dict = field(default_factory=dict)       # more evaluations of the test positions: {split name: config overrides}
     distractor_seeds: bool = False      # each test episode gets its own seeded distractor layout (used where scene.variant=distractors)
+    same_region: bool = False           # validation and test both draw random positions from one region (e.g. the whole bowl area):
+                                        # distinct episodes from one distribution, so their overlapping regions are not an error
 
     def overrides(self, split: str) -> list:
         "The config overrides episodes of `split` ('val', 'test' or an `also_test` name) are evaluated under."
@@ -215,7 +217,7 @@ class Split:
         test_keys = {view_key(v) for v in self.test_views} if self.test_views is not None else {(0.0, 0.0)}
         bad = [tuple(xy) for xy, v in zip(val, val_views)
                if self.test_region(tuple(xy)) and (view_key(v) if v is not None else (0.0, 0.0)) in test_keys]
-        if bad and not self.test_overrides: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
+        if bad and not self.test_overrides and not self.same_region: raise ValueError(f"split {self.name!r}: validation episodes at {bad[:3]} fall in the test region (same position "
                                  f"region and viewpoint); make the regions or the viewpoints disjoint")
         def ep(xy, i, split, v):
             if v is None: return Episode(xy, position_id=i, split=split)
@@ -242,7 +244,7 @@ def reuse_diff(saved: dict, cfg: Config, dataset) -> list[str]:
     """Why a finished run (its saved config) is not the model `cfg` would train on `dataset`: the differences in the
     sections training depends on, without the keys that only change how a run is carried out (`RESUMABLE_KEYS`:
     snapshots, logging, threads) and those the dataset's kind does not depend on (`KIND_INDEPENDENT`). Empty: reuse it."""
-    return [d for d in data_config_diff(saved, cfg, dataset_kind(dataset), TRAINING_SECTIONS)
+    return [d for d in data_config_diff(saved, cfg, dataset_kind(dataset), training_sections(cfg))
             if d.split(":")[0] not in RESUMABLE_KEYS]
 
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
@@ -326,7 +328,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     ex = ExperimentDir(args.out_dir)
     base = args.config()
     kinds = list(dict.fromkeys(args.models + args.ablations))
-    check_policies(base, kinds)                                    # bad policy options fail now, not after an hour
+    for kind in kinds: check_policies(args.config(kind, args.seeds[0]))   # bad policy options fail now, not after an hour (each arm's own config)
     dataset = dataset_file(dataset)
     metas = list_demos(dataset)
     train_ids = [m["demo"] for m in metas if m["success"] and split.train_demo(m)]

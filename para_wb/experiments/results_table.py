@@ -46,6 +46,10 @@ ENTRIES = [
           notebook="distractors", figures="distractors"),
     Entry("Distractors: clean control", "clean scenes → the same test positions, clean", "distractors", {},
           split="test_clean", notebook="distractors", figures="distractors"),
+    # headline pair of the video experiment: two-stage PARA (PARA column) vs two-stage global regression (ACT column);
+    # from scratch (paper 55%) and frozen (0%) are in figures/video/results.md
+    Entry("Video backbone (SVD UNet), two-stage", "position grid → random positions (video pretrain → joint; PARA vs global regression)",
+          "video", {"para": 0.92, "act": 0.0}, notebook="video", figures="video"),
 ]
 
 def results_path(entry: Entry, runs_root="data/runs", smoke: bool = False) -> Path:

@@ -11,7 +11,8 @@ import torch.nn as nn
 import timm
 
 # %% auto 0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Backbone', 'make_backbone', 'BackboneWeightsError', 'load_backbone_weights']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONE_REGISTRY', 'Backbone', 'register_backbone', 'backbone_sections',
+           'make_backbone', 'BackboneWeightsError', 'load_backbone_weights']
 
 # %% ../../nbs/10_backbones.ipynb 4
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -55,11 +56,31 @@ def _mean_std(m: nn.Module):
     mean, std = pc.get("mean", IMAGENET_MEAN), pc.get("std", IMAGENET_STD)
     return tuple(float(v) for v in mean), tuple(float(v) for v in std)
 
-def make_backbone(name: str, pretrained_path: str = "", feature_stride: int | None = None, image_size: int = 224) -> Backbone:
-    "Build timm model `name` (random init, no download) as a `Backbone`; load `pretrained_path` if given."
+BACKBONE_REGISTRY: dict = {}
+
+def register_backbone(name: str, sections: tuple = ()):
+    "Decorator: register a builder `fn(cfg, pretrained_path) -> backbone` under `name`; `sections`: the config sections it reads."
+    def deco(fn):
+        fn.config_sections = tuple(sections)
+        BACKBONE_REGISTRY[name] = fn
+        return fn
+    return deco
+
+def backbone_sections(name: str) -> tuple:
+    "The config sections backbone `name` reads besides `model` (() for timm models)."
+    fn = BACKBONE_REGISTRY.get(name)
+    return getattr(fn, "config_sections", ()) if fn is not None else ()
+
+def make_backbone(name: str, pretrained_path: str = "", feature_stride: int | None = None, image_size: int = 224,
+                  cfg=None) -> Backbone:
+    "Build timm model `name` (random init, no download) as a `Backbone`, or a registered backbone from `cfg`; load `pretrained_path` if given."
+    if name in BACKBONE_REGISTRY:
+        if cfg is None: raise ValueError(f"backbone {name!r} is built from a Config: make_backbone({name!r}, ..., cfg=cfg)")
+        return BACKBONE_REGISTRY[name](cfg, pretrained_path)
     if not timm.is_model(name):
         close = timm.list_models(f"*{name.split('_')[0]}*")[:10]
-        raise ValueError(f"unknown timm model {name!r}" + (f"; similar names: {', '.join(close)}" if close else ""))
+        raise ValueError(f"unknown timm model {name!r}" + (f"; similar names: {', '.join(close)}" if close else "")
+                         + f"; registered backbones: {', '.join(sorted(BACKBONE_REGISTRY)) or 'none (import para_wb.policies.factory)'}")
     probe = timm.create_model(name, pretrained=False, num_classes=0)
     if _is_vit(probe):
         kw = dict(pretrained=False, num_classes=0, img_size=image_size)

@@ -101,7 +101,7 @@ class PolicyModel(nn.Module):
         self.height_bins, self.gripper_bins = stats.height_bins(d.height_bins), stats.gripper_bins(d.gripper_bins)
         self.rotation_bins = stats.rotation_bins(d.rotation_bins)
         self.backbone = make_backbone(m.backbone, m.pretrained_path if load_pretrained else "", m.feature_stride,
-                                      cfg.scene.image_size)
+                                      cfg.scene.image_size, cfg=cfg)
         if m.freeze_backbone: self.backbone.requires_grad_(False)
         self.checkpoint_extra: dict = {}
 
@@ -129,8 +129,32 @@ class PolicyModel(nn.Module):
         ids = {id(p) for p in self.backbone.parameters()}
         rest = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
         groups = [dict(params=rest, lr=lr, weight_decay=weight_decay, name="heads")]
+        own = getattr(self.backbone, "lr_for", None)            # a backbone with its own rates (the video UNet: video.*_lr)
+        if own is not None and own(self.cfg.train.stage) is not None: backbone_lr = own(self.cfg.train.stage)
         if bb: groups.append(dict(params=bb, lr=lr if backbone_lr is None else backbone_lr, weight_decay=weight_decay, name="backbone"))
         return groups
+
+    def dataset_options(self) -> dict:
+        "Extra `PARADataset` keywords the model's training batches need (a video backbone: future-frame clips); {} for most."
+        fn = getattr(self.backbone, "dataset_options", None)
+        return fn() if fn is not None else {}
+
+    def training_losses(self, batch: dict) -> dict:
+        """What `train` minimises. `train.stage='joint'`: `forward`'s losses, plus the backbone's own objective (a video model's
+        diffusion loss, `loss_backbone`) when it has one and is not frozen; `'backbone'`: that objective alone (pretraining)."""
+        objective = getattr(self.backbone, "objective", None)
+        stage = self.cfg.train.stage
+        if stage == "backbone":
+            if objective is None: raise ConfigError(f"train.stage=backbone: backbone {self.cfg.model.backbone!r} has no objective of its own to pretrain")
+            b = self._batch(batch)
+            l = objective(self._image(b["image"]), b)
+            return dict(loss=l, loss_backbone=l)
+        out = self(batch)
+        if objective is not None and not self.cfg.model.freeze_backbone:
+            b = self._batch(batch)
+            l = objective(self._image(b["image"]), b)
+            out = dict(out, loss=out["loss"] + l, loss_backbone=l)
+        return out
 
     def n_parameters(self, part: str = "all") -> int:
         "Trainable-or-not parameter count of the whole model (`'all'`), the backbone, or everything else (`'heads'`)."

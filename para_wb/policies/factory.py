@@ -12,6 +12,7 @@ from .base import CHECKPOINT_FORMAT, POLICY_REGISTRY, PolicyConfig, PolicyModel
 # Every policy, imported explicitly: importing registers it.
 from .para import PARAModel
 from .regression import ACTModel, GlobalRegressionModel
+from .video import VideoBackbone    # a backbone, not a policy: registers model.backbone=svd_unet
 
 # %% auto 0
 __all__ = ['POLICY_KINDS', 'PAPER_LABELS', 'policy_class', 'policy_config', 'check_policies', 'make_model', 'load_policy_model']
