@@ -7,7 +7,8 @@
 # Each experiment notebook runs through papermill (executed copy beside its runs). Resumable: an experiment whose
 # results.json exists is not rerun; its figures and results.md are rebuilt from the saved results (--stage report), and
 # an interrupted one resumes where it stopped (finished training runs and evaluations are reused by the harness).
-# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS (default: each notebook's own, e.g. "0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset).
+# Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS (default: each notebook's own, e.g. "0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset;
+# names: left_right left_right_g8 viewpoint near_far corner distractors video).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
@@ -35,6 +36,7 @@ EXPERIMENTS=(
   "near_far|near_far|near_far|near_far|near_far|results.json|"
   "corner|corner|corner|corner|corner|results.json|"
   "distractors|distractors|distractors|distractors|distractors|results.json|"
+  "video|video|video|video|video|results.json|"
 )
 
 if [ "$SMOKE" = 1 ]; then

@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 from ..config import Config, ConfigError, as_override_list
 from ..dataset.storage import list_demos
-from .harness import (Split, common_figures, pop_stage, results_markdown, run_experiment, saved_results,
+from .harness import (Split, common_figures, rebuild_reports, results_markdown, run_experiment, stage_main,
                                          train_run)
 from .positions import PositionArgs, position_dataset, rollout_grid_figures
 from ..files import atomic_write_text, load_json, save_figure, save_json
@@ -19,7 +19,7 @@ from ..runs import ExperimentDir, RunDir
 from ..stats import wilson_interval
 
 # %% auto 0
-__all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'STAGES', 'recipe_steps', 'VideoArgs',
+__all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'recipe_steps', 'VideoArgs',
            'video_split', 'save_video_samples', 'load_video_samples', 'plot_generated_vs_truth',
            'plot_video_action_alignment', 'recipe_rows', 'recipe_markdown', 'plot_recipe_table', 'pretrain_runs',
            'write_reports', 'run_video', 'report_video', 'main']
@@ -259,19 +259,12 @@ def run_video(args: VideoArgs) -> dict:
 
 def report_video(args: VideoArgs) -> dict:
     "Rebuild results.md and the figures from the saved results.json and run files: no training, no rollout."
-    results = saved_results(args.resolved().out_dir)
-    write_reports(args, results)
-    return results
-
-STAGES = ("experiment", "report")
+    return rebuild_reports(args, write_reports)
 
 def main(argv=None):
     "python -m para_wb.experiments.video [--stage experiment|report] [options]"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    stage = pop_stage(argv, STAGES)
-    args = VideoArgs.from_cli(argv, "Video-diffusion backbone: the paper's four training recipes (--stage experiment|report)").for_run()
-    (run_video if stage == "experiment" else report_video)(args)
-    print((Path(args.resolved().figures_dir) / "results.md").read_text())
+    stage_main(VideoArgs, "Video-diffusion backbone: the paper's four training recipes (--stage experiment|report)",
+               {"experiment": run_video, "report": report_video}, argv)
 
 # %% ../../nbs/experiments/video.ipynb 20
 #| eval: false
