@@ -19,7 +19,7 @@ from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
-from ..train import RESUMABLE_KEYS, TRAINING_SECTIONS, train, training_sections
+from ..train import RESUMABLE_KEYS, train, training_sections
 
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
