@@ -55,7 +55,7 @@ class BareBackbone(torch.nn.Module):
     def __init__(self, cfg):
         super().__init__()
         m = cfg.model
-        self.backbone = make_backbone(m.backbone, "", m.feature_stride, cfg.scene.image_size)
+        self.backbone = make_backbone(m.backbone, "", m.feature_stride, cfg.scene.image_size, cfg=cfg)
     def forward(self, batch):
         f, g = self.backbone(batch["image"])
         return dict(loss=f.mean() + g.mean())

@@ -54,7 +54,7 @@ class VideoArgs(PositionArgs):
 
     def pretrain_run(self, seed: int) -> RunDir:
         "The video-pretraining run of training seed `seed` (not an arm: no rollouts)."
-        return RunDir(Path(self.out_dir) / "video_pretrain" / f"seed{int(seed)}")
+        return RunDir(Path(self.out_dir or self.resolved().out_dir) / "video_pretrain" / f"seed{int(seed)}")   # the default folder if unset
 
     def config(self, kind=None, seed=None, extra=()) -> Config:
         "`kind` = a recipe name (or 'pretrain'): its policy, steps, pretrained UNet and freezing, on `model.backbone=svd_unet`."

@@ -11,8 +11,8 @@ from ..config import Config, VideoConfig
 from .backbones import load_backbone_weights, register_backbone
 
 # %% auto 0
-__all__ = ['VIDEO_BACKBONE', 'ADDITION_TIME_EMBED_DIM', 'make_svd_unet', 'up_block_shapes', 'SVDNet', 'VideoBackbone',
-           'build_video_backbone']
+__all__ = ['VIDEO_BACKBONE', 'ADDITION_TIME_EMBED_DIM', 'MAX_ATTENTION_BATCH', 'make_svd_unet', 'up_block_shapes', 'SVDNet',
+           'VideoBackbone', 'build_video_backbone']
 
 # %% ../../nbs/10b_video.ipynb 4
 VIDEO_BACKBONE = "svd_unet"
@@ -50,8 +50,15 @@ class SVDNet(nn.Module):
         return self.unet(x, t, self.cond_token.expand(B, -1, -1).to(x.dtype), ids).sample
 
 # %% ../../nbs/10b_video.ipynb 7
+# The temporal attention attends over frames at every pixel: a batch of B·s·s sequences. CUDA launches SDPA's kernels
+# with the batch on a grid axis capped at 65,535, so B = 16 clips of 64 px (65,536) fails with "invalid argument" on a GPU
+# (found on an H100 at the paper preset); `_run` splits larger batches into UNet calls that stay under the cap.
+MAX_ATTENTION_BATCH = 65535
+
 class VideoBackbone(nn.Module):
     "The SVD UNet as a backbone: `forward(x) -> (decoder feature map (B, F·C, h, w), global token (B, F·C))`, `x` RGB in [0, 1]."
+    max_attention_batch = MAX_ATTENTION_BATCH
+
     def __init__(self, cfg: Config):
         super().__init__()
         v = self.vcfg = cfg.video
@@ -78,6 +85,11 @@ class VideoBackbone(nn.Module):
         return x * 2 - 1
 
     def _run(self, noisy, cond, t, keep: bool):
+        B, s = noisy.shape[0], noisy.shape[-1]
+        n = max(1, self.max_attention_batch // (s * s))    # clips per UNet call (see MAX_ATTENTION_BATCH)
+        if B > n:                                      # exact: the UNet has no batch statistics (GroupNorm)
+            parts = [self._run(noisy[i:i + n], cond[i:i + n], t[i:i + n], keep) for i in range(0, B, n)]
+            return torch.cat([p for p, _ in parts]), {b: torch.cat([f[b] for _, f in parts]) for b in parts[0][1]}
         feats, hooks = {}, []
         if keep:
             for b in self.blocks:
