@@ -16,7 +16,8 @@ __all__ = ['RUN_FILES', 'RunMissing', 'RunDir', 'ExperimentDir']
 
 # %% ../nbs/17_runs.ipynb 4
 RUN_FILES = dict(config="config.json", stats="dataset_stats.json", train="train.json", log="log.csv",
-                 checkpoint="checkpoint.pt", model="model.pt", snapshots="snapshots", eval="eval")
+                 checkpoint="checkpoint.pt", model="model.pt", snapshots="snapshots", eval="eval",
+                 open_loop="open_loop.json")
 
 class RunMissing(FileNotFoundError):
     "A run folder or one of its files is not there (yet); the message says which and what makes it."

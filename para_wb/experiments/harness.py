@@ -23,8 +23,8 @@ from ..train import RESUMABLE_KEYS, train, training_sections
 
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
-           'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment',
-           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
+           'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown',
+           'run_experiment', 'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -240,6 +240,22 @@ def _file_key(path) -> str:
     p = Path(path)
     return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.exists() else ""
 
+def open_loop_cached(run: RunDir, dataset, demos) -> dict:
+    """`open_loop_errors` of `run`'s model on `demos`, kept in the run's `open_loop.json` and reused while the model file,
+    the dataset file and the demo list are unchanged: a resumed or re-reported experiment skips minutes of predictions."""
+    demos = sorted(int(d) for d in demos)
+    f = dataset_file(dataset)
+    st = f.stat()
+    key = hashlib.sha256(json.dumps(dict(model=_file_key(run.model), dataset=[str(f.resolve()), st.st_size, st.st_mtime_ns],
+                                         demos=demos)).encode()).hexdigest()[:16]
+    path = run.file("open_loop")
+    cache = load_json(path) if path.exists() else {}
+    if key not in cache:
+        from para_wb.policies.factory import load_policy_model
+        cache[key] = open_loop_errors(load_policy_model(run.model), dataset, demos)
+        save_json(path, cache)
+    return cache[key]
+
 def reuse_diff(saved: dict, cfg: Config, dataset) -> list[str]:
     """Why a finished run (its saved config) is not the model `cfg` would train on `dataset`: the differences in the
     sections training depends on, without the keys that only change how a run is carried out (`RESUMABLE_KEYS`:
@@ -275,7 +291,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
         save_json(log, entries)
     return res
 
-# %% ../../nbs/experiments/30_harness.ipynb 17
+# %% ../../nbs/experiments/30_harness.ipynb 19
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
     "Train and evaluate on validation only each candidate {name: (kind, [overrides])}; write validation.json/.md."
     ex = ExperimentDir(out_dir or args.out_dir)
@@ -293,8 +309,7 @@ def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict
             info = train_run(cfg, dataset, run, split, args.progress)
             res = evaluate_run(cfg, CheckpointPolicy(run.model, name), name, episodes, run.eval_dir("val"), args.workers,
                                args.record, args.progress, run.model)
-            from para_wb.policies.factory import load_policy_model
-            ol = open_loop_errors(load_policy_model(run.model), dataset, train_ids)
+            ol = open_loop_cached(run, dataset, train_ids)
             s = summarize(res)
             table[f"{name}-seed{seed}"] = dict(candidate=name, kind=kind, overrides=list(ov), seed=seed, n=s["n"], PLACE=s["PLACE"],
                                                released=s["released"], GRASP=s["GRASP"], MISS=s["MISS"], success=s["success"],
@@ -315,7 +330,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/30_harness.ipynb 19
+# %% ../../nbs/experiments/30_harness.ipynb 21
 def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     metas = [m for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
@@ -381,10 +396,9 @@ def wall_time_text(results: dict) -> str:
     if len(calls) == 1: return f"total wall time {total / 60:.1f} min (one call)"
     return f"total wall time {total / 60:.1f} min over {len(calls)} calls (this call {calls[-1]['seconds'] / 60:.1f} min)"
 
-# %% ../../nbs/experiments/30_harness.ipynb 21
+# %% ../../nbs/experiments/30_harness.ipynb 23
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
     "Summaries, clustered comparisons, tables and diagnostics from the saved evaluations of an experiment."
-    from para_wb.policies.factory import load_policy_model
     out = dict(paper=paper, splits={}, models=kinds, headline=args.models[:2], seeds=args.seeds)
     metas = list_demos(dataset)
     test_ids = [m["demo"] for m in metas if m["success"] and m["demo"] not in set(train_ids)]
@@ -415,14 +429,13 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
         for seed in args.seeds:
             run = ex.run(kind, seed)
             if not run.model.exists(): continue
-            m = load_policy_model(run.model)
-            d = dict(train=open_loop_errors(m, dataset, train_ids))
-            if "test" in splits and test_ids: d["held_out_demos"] = open_loop_errors(m, dataset, test_ids)
+            d = dict(train=open_loop_cached(run, dataset, train_ids))
+            if "test" in splits and test_ids: d["held_out_demos"] = open_loop_cached(run, dataset, test_ids)
             ol[run.name] = d
     out["open_loop"] = ol
     return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 23
+# %% ../../nbs/experiments/30_harness.ipynb 25
 def _pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
 
 def _label(kind: str) -> str:
@@ -503,7 +516,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 26
+# %% ../../nbs/experiments/30_harness.ipynb 28
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")
