@@ -132,19 +132,14 @@ class SoftCrossEntropy(torch.autograd.Function):
     "`-Σ_k w_k · log_softmax(logits)[idx_k]` over the last dim, with a one-pass backward; weights must sum to 1."
     @staticmethod
     def forward(ctx, logits, idx, w):
-        # loss = logsumexp(v) − Σ w·v[idx] (Σw = 1). The softmax that the backward needs is made here in place, in two
-        # passes over the logits (max; exp, sum, scale), instead of log_softmax now and its exp again in the backward.
-        m = logits.amax(-1, keepdim=True)
-        p = (logits - m).exp_()
-        s = p.sum(-1, keepdim=True)
-        p.div_(s)                                               # softmax (…, N)
-        ctx.save_for_backward(p, idx, w)
-        return (m + s.log()).squeeze(-1) - (logits.gather(-1, idx) * w).sum(-1)   # (…)
+        logp = torch.log_softmax(logits, -1)                    # (…, N)
+        ctx.save_for_backward(logp, idx, w)
+        return -(logp.gather(-1, idx) * w).sum(-1)              # (…)
 
     @staticmethod
     def backward(ctx, g):
-        p, idx, w = ctx.saved_tensors
-        grad = p * g.unsqueeze(-1)                              # softmax · g  (Σw = 1); p is kept for a second backward
+        logp, idx, w = ctx.saved_tensors
+        grad = logp.exp().mul_(g.unsqueeze(-1))                 # softmax · g  (Σw = 1)
         grad.scatter_add_(-1, idx, -w * g.unsqueeze(-1))        # − w · g at the target entries
         return grad, None, None
 
