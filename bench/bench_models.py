@@ -89,13 +89,18 @@ def measure(steps: dict, rounds: int, n: int, warmup: int = 2) -> dict:
             times[k].append((time.perf_counter() - t) / n)
     return {k: dict(step_s_median=statistics.median(v), step_s_min=min(v), step_s_all=[round(x, 4) for x in v]) for k, v in times.items()}
 
-def bench_config(cfg, B, rounds, n, kinds=("para", "act", "global"), device="cpu", amp=False) -> dict:
+cfg_overrides = [[]]     # the command line's --set, which variants build on
+
+def bench_config(cfg, B, rounds, n, kinds=("para", "act", "global"), device="cpu", amp=False, variants=None) -> dict:
+    "`variants`: {name: (kind, overrides)}, more models measured in the same interleaved rounds (head candidates)."
     torch.manual_seed(0)
     batch = {k: v.to(device) for k, v in fake_batch(cfg, B).items()}
     steps = {"backbone": make_step(BareBackbone(cfg).to(device), batch, amp=amp)}
     params = {}
-    for k in kinds:
-        c = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, kind=k))
+    todo = [(k, dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, kind=k))) for k in kinds]
+    todo += [(name, load_config(cfg.name, list(cfg_overrides[0]) + list(ov) + [f"model.kind={kind}"]))
+             for name, (kind, ov) in (variants or {}).items()]
+    for k, c in todo:
         m = make_model(c, fake_stats())
         params[k] = sum(p.numel() for p in m.parameters())
         steps[k] = make_step(m.to(device), batch, amp=amp)
@@ -119,9 +124,18 @@ def main(argv=None):
     ap.add_argument("--set", nargs="*", default=[], help="config overrides, e.g. policy.para.hidden_dim=32")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (GPU training's default, train.amp)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=KIND:K=V,K=V",
+                    help="another model in the same rounds, e.g. para_2conv=para:policy.para.conv_layers=2")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    cfg_overrides[0] = list(a.set)
+    variants = {}
+    for v in a.variant:
+        name, _, spec = v.partition("=")
+        kind, _, ov = spec.partition(":")
+        if not name or not kind: raise SystemExit(f"--variant {v!r}: write NAME=KIND:key=value,key=value")
+        variants[name] = (kind, [x for x in ov.split(",") if x])
     cfg = load_config(a.preset, a.set)
     B = cfg.train.batch_size
     t0 = time.time()
@@ -132,7 +146,8 @@ def main(argv=None):
                preset=a.preset, overrides=a.set, batch_size=B, rounds=a.rounds, steps_per_round=a.steps,
                model=cfg.model.__dict__, policy=cfg.policy, image_size=cfg.scene.image_size, horizon=cfg.dataset.horizon,
                height_bins=cfg.dataset.height_bins)
-    res = bench_config(cfg, B, a.rounds, a.steps, device=a.device, amp=a.amp)
+    res = bench_config(cfg, B, a.rounds, a.steps, device=a.device, amp=a.amp, variants=variants)
+    out["variants"] = {k: dict(kind=kd, overrides=ov) for k, (kd, ov) in variants.items()}
     out["results"] = res
     print(f"{a.preset}: {cfg.model.backbone} {cfg.scene.image_size}px stride {cfg.model.feature_stride} B={B} S={cfg.policy_options('para').get('pred_size')} "
           f"T={cfg.dataset.horizon} threads={a.threads} device={a.device} amp={a.amp}")
