@@ -58,6 +58,9 @@ CANDIDATES = {
     # what more demos buy: the paper's 16 x 16 grid (128 left-half demos instead of 32), same steps
     "act_spatial_softmax_g16": ("act", ["policy.act.pool=spatial_softmax", "demos.grid=16"]),
     "para_bilinear_refine_g16": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16"]),
+    # cheaper PARA heads, for the training-speed bar (>= 0.85x the bare backbone; bench_models: 16 x 16 grid 0.93x, no 3x3 convs 0.88x)
+    "para_g16_pred16": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16", "policy.para.pred_size=16"]),
+    "para_g16_noconv": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16", "policy.para.conv_layers=0"]),
 }
 CHOICES = [
     dict(choice="PARA volume target and decoding", candidates=["para_bilinear_refine", "para_onehot_argmax"]),
@@ -66,6 +69,8 @@ CHOICES = [
          candidates=["para_bilinear_refine", "para_bilinear_refine_framed", "act_spatial_softmax", "act_spatial_softmax_framed"]),
     dict(choice="demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)",
          candidates=["para_bilinear_refine", "para_bilinear_refine_g16", "act_spatial_softmax", "act_spatial_softmax_g16"]),
+    dict(choice="PARA head size (training speed: a 16 x 16 grid or no 3 x 3 convs vs today's head)",
+         candidates=["para_g16_pred16", "para_g16_noconv"]),
 ]
 
 def choices_with_evidence(validation: dict, picked: dict) -> list:
@@ -83,7 +88,9 @@ def choices_with_evidence(validation: dict, picked: dict) -> list:
 # What the cpu preset holds (para_wb/presets/cpu.yaml), for results.md; the evidence comes from validation.json.
 PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global token": "spatial_softmax",
           "camera (agent view vs framed on the workspace)": "agent view",
-          "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "16 x 16 (ACT is competent in distribution only there)"}
+          "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "16 x 16 (ACT is competent in distribution only there)",
+          "PARA head size (training speed: a 16 x 16 grid or no 3 x 3 convs vs today's head)":
+              "today's head (32 x 32 grid, 3 convs; its validation is the PARA rows of results.md): every experiment ran with it"}
 
 # %% ../../nbs/experiments/left_right.ipynb 11
 def dataset_name(cfg: Config) -> str:
