@@ -89,16 +89,14 @@ def measure(steps: dict, rounds: int, n: int, warmup: int = 2) -> dict:
             times[k].append((time.perf_counter() - t) / n)
     return {k: dict(step_s_median=statistics.median(v), step_s_min=min(v), step_s_all=[round(x, 4) for x in v]) for k, v in times.items()}
 
-cfg_overrides = [[]]     # the command line's --set, which variants build on
-
 def bench_config(cfg, B, rounds, n, kinds=("para", "act", "global"), device="cpu", amp=False, variants=None) -> dict:
-    "`variants`: {name: (kind, overrides)}, more models measured in the same interleaved rounds (head candidates)."
+    "`variants`: {name: (kind, overrides)}, more models (full override lists on `cfg`'s preset) in the same interleaved rounds."
     torch.manual_seed(0)
     batch = {k: v.to(device) for k, v in fake_batch(cfg, B).items()}
     steps = {"backbone": make_step(BareBackbone(cfg).to(device), batch, amp=amp)}
     params = {}
     todo = [(k, dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, kind=k))) for k in kinds]
-    todo += [(name, load_config(cfg.name, list(cfg_overrides[0]) + list(ov) + [f"model.kind={kind}"]))
+    todo += [(name, load_config(cfg.name, list(ov) + [f"model.kind={kind}"]))
              for name, (kind, ov) in (variants or {}).items()]
     for k, c in todo:
         m = make_model(c, fake_stats())
@@ -129,13 +127,12 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    cfg_overrides[0] = list(a.set)
     variants = {}
     for v in a.variant:
         name, _, spec = v.partition("=")
         kind, _, ov = spec.partition(":")
         if not name or not kind: raise SystemExit(f"--variant {v!r}: write NAME=KIND:key=value,key=value")
-        variants[name] = (kind, [x for x in ov.split(",") if x])
+        variants[name] = (kind, list(a.set) + [x for x in ov.split(",") if x])   # on top of --set, like the main models
     cfg = load_config(a.preset, a.set)
     B = cfg.train.batch_size
     t0 = time.time()

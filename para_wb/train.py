@@ -101,13 +101,12 @@ def _snapshot_samples(ds: PARADataset, n: int) -> dict:
 def _height_at_cells(model, batch: dict, logp: torch.Tensor, hm: torch.Tensor) -> dict:
     """p(height bin | cell) at each timestep's predicted (argmax of `hm`) and ground-truth cell, from the model's
     (B,T,H_BINS,S,S) joint log-probabilities `logp` (`PolicyModel.volume`). The heatmap dashboard shows it."""
-    vol = logp
-    B, T, _, S, _ = vol.shape
+    B, T, _, S, _ = logp.shape
     H, W = batch["image"].shape[-2:]
-    cond = vol.float().softmax(2)                                     # over height bins, per cell (= the conditional)
+    cond = logp.float().softmax(2)                                    # over height bins, per cell (= the conditional)
     flat = hm.reshape(B, T, -1).argmax(-1)
     pred = torch.stack([flat // S, flat % S], -1)                    # (B,T,2) row, col
-    uv = batch["target_pixels"].float().to(vol.device)
+    uv = batch["target_pixels"].float().to(logp.device)
     gt = torch.stack([(uv[..., 1] / H * S).long().clamp(0, S - 1), (uv[..., 0] / W * S).long().clamp(0, S - 1)], -1)
     at = lambda rc: cond.permute(0, 1, 3, 4, 2)[torch.arange(B)[:, None], torch.arange(T)[None], rc[..., 0], rc[..., 1]]
     out = dict(height_pred=at(pred), height_gt=at(gt), pred_cell=pred, gt_cell=gt)
@@ -123,10 +122,10 @@ def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path
     model.eval()
     b = _to_device(batch, device)
     with torch.no_grad():
-        volume = getattr(model, "volume", None)                       # one forward pass: heatmap and heights from it
-        logp = volume(b) if volume is not None else None
+        volume = getattr(model, "volume", None)                       # model_fn may give any module: volume is optional
+        logp = volume(b) if volume is not None else None              # one forward pass: heatmap and heights from it
         hm = logp.exp().sum(2) if logp is not None else model.heatmaps(b)
-        heights = {} if logp is None or hm is None else _height_at_cells(model, b, logp, hm)
+        heights = {} if logp is None else _height_at_cells(model, b, logp, hm)
     model.train(was_training)
     if hm is None: return None
     out = Path(run_dir) / RUN_FILES["snapshots"] / f"step_{step:06d}.npz"

@@ -261,11 +261,10 @@ class PARAModel(PolicyModel):
         was = self.training
         self.eval()
         try:
-            with torch.no_grad():
-                img = self._image(img)
-                _, vol = self.features(img, as_tensor(eef, device=self.device).reshape(img.shape[0], 2))
-                B, T = vol.shape[:2]
-                return vol.float().reshape(B, T, -1).log_softmax(-1).view_as(vol)      # (B,T,H_BINS,S,S)
+            img = self._image(img)
+            _, vol = self.features(img, as_tensor(eef, device=self.device).reshape(img.shape[0], 2))
+            B, T = vol.shape[:2]
+            return vol.float().reshape(B, T, -1).log_softmax(-1).view_as(vol)          # (B,T,H_BINS,S,S)
         finally: self.train(was)
 
     def heatmaps(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
