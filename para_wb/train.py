@@ -162,12 +162,14 @@ def load_train_checkpoint(path) -> dict:
         raise TrainError(f"{path}: unreadable training checkpoint ({type(e).__name__}: {e}); delete it (or pass "
                          f"resume=False) to start the run over") from None
 
-# Config sections that decide what training computes; eval.* and viewpoints.* only matter after training.
+# Config sections that decide what training computes; eval.* and viewpoints.* only matter after training. Of `policy`,
+# only the trained kind's own block counts (`training_sections`): ACT does not read `policy.para`.
 TRAINING_SECTIONS = ("scene", "demos", "dataset", "model", "policy", "train", "seed")
 
 def training_sections(cfg: Config) -> tuple:
-    "`TRAINING_SECTIONS` plus the sections `cfg`'s backbone reads (the video UNet: `video`)."
-    return TRAINING_SECTIONS + tuple(backbone_sections(cfg.model.backbone))
+    "`TRAINING_SECTIONS` with `policy` narrowed to `policy.<model.kind>`, plus the sections `cfg`'s backbone reads (the video UNet: `video`)."
+    own = tuple(f"policy.{cfg.model.kind}" if s == "policy" else s for s in TRAINING_SECTIONS)
+    return own + tuple(backbone_sections(cfg.model.backbone))
 
 def _resume_diff(saved: dict, cfg: Config) -> list[str]:
     return [d for d in config_diff(saved, cfg, sections=training_sections(cfg)) if d.split(":")[0] not in RESUMABLE_KEYS]
@@ -203,7 +205,7 @@ class _CSVLog:
     def close(self):
         if self.f is not None: self.f.close(); self.f = None
 
-# %% ../nbs/15_train.ipynb 12
+# %% ../nbs/15_train.ipynb 13
 def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
           val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
           stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
@@ -335,7 +337,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
     if result["finished"]: save_json(run_dir / RUN_FILES["train"], {k: v for k, v in result.items() if k != "final"})
     return result
 
-# %% ../nbs/15_train.ipynb 33
+# %% ../nbs/15_train.ipynb 34
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -359,6 +361,6 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/15_train.ipynb 34
+# %% ../nbs/15_train.ipynb 35
 #| eval: false
 if __name__ == "__main__": main()

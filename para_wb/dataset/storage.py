@@ -192,7 +192,7 @@ def config_diff(a, b, sections: Iterable[str] | None = DATA_SECTIONS) -> list[st
             else: out[f"{pre}{k}"] = list(v) if isinstance(v, (list, tuple)) else v
         return out
     fa, fb, dflt = flat(da), flat(db), flat(Config().to_dict())
-    keep = lambda k: sections is None or k.split(".")[0] in sections
+    keep = lambda k: sections is None or any(k == s or k.startswith(s + ".") for s in sections)   # a section or a sub-block ("policy.act")
     get = lambda f, k: f.get(k, dflt.get(k, "<missing>"))
     return [f"{k}: {get(fa, k)!r} != {get(fb, k)!r}" for k in sorted(set(fa) | set(fb)) if keep(k) and get(fa, k) != get(fb, k)]
 

@@ -8,12 +8,13 @@ import csv, io, json
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
+from ..config import load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
 from ..files import atomic_write_text, load_json
 from ..stats import wilson_interval
 
 # %% auto 0
-__all__ = ['ENTRIES', 'COLUMNS', 'README_START', 'README_END', 'Entry', 'results_path', 'entry_row', 'collect_rows',
-           'table_markdown', 'results_markdown_all', 'table_csv', 'embed_in_readme', 'build_results']
+__all__ = ['ENTRIES', 'COLUMNS', 'README_START', 'README_END', 'Entry', 'results_path', 'config_drift', 'entry_row',
+           'collect_rows', 'table_markdown', 'results_markdown_all', 'table_csv', 'embed_in_readme', 'build_results']
 
 # %% ../../nbs/experiments/50_results_table.ipynb 4
 @dataclass(frozen=True)
@@ -63,7 +64,22 @@ def results_path(entry: Entry, runs_root="data/runs", smoke: bool = False) -> Pa
 COLUMNS = ["experiment", "axis", "evaluation", "status", "para_k", "para_n", "para_rate", "para_wilson_low", "para_wilson_high",
            "para_boot_low", "para_boot_high", "act_k", "act_n", "act_rate", "act_wilson_low", "act_wilson_high", "act_boot_low",
            "act_boot_high", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_method", "n_positions", "seeds", "expert_k",
-           "expert_n", "n_train_demos", "preset", "overrides", "paper_para", "paper_act", "results"]
+           "expert_n", "n_train_demos", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
+
+def config_drift(res: dict, kinds) -> str:
+    """How the policy blocks a result was trained with differ from what its preset (+ its overrides) holds today,
+    e.g. 'policy.para.conv_layers=3 (preset now 0)'; '' when they agree. A row whose preset moved on after it ran says
+    so instead of passing for a run of today's preset. Keys a saved config lacks (older runs) are not counted."""
+    args = res.get("args", {})
+    try: now = load_config(args.get("preset", "cpu"), list(args.get("overrides", []))).policy
+    except Exception: return ""                   # a preset file this checkout does not have: nothing to compare with
+    saved = res.get("config", {}).get("policy", {})
+    if any(k not in saved for k in kinds): kinds = list(saved)   # arms that are not policy kinds (video recipes): every block
+    out = []
+    for kind in kinds:
+        s, n = saved.get(kind) or {}, now.get(kind) or {}
+        out += [f"policy.{kind}.{k}={s[k]} (preset now {n.get(k, '–')})" for k in sorted(s) if k in n and s[k] != n[k]]
+    return "; ".join(out)
 
 def entry_row(entry: Entry, path) -> dict:
     "The table row of `entry` from the results.json at `path` (status 'not run' when there is none)."
@@ -88,7 +104,7 @@ def entry_row(entry: Entry, path) -> dict:
     if ex: row.update(expert_k=ex["PLACE"], expert_n=ex["n"])
     args = res.get("args", {})
     row.update(status="done", seeds=" ".join(str(s) for s in res.get("seeds", args.get("seeds", []))), n_train_demos=res.get("n_train_demos"),
-               preset=args.get("preset"), overrides=" ".join(args.get("overrides", [])))
+               preset=args.get("preset"), overrides=" ".join(args.get("overrides", [])), config_drift=config_drift(res, [k for k in (a, b) if k]))
     if row["n_positions"] is None and a in sp["models"]: row["n_positions"] = sp["models"][a].get("n_positions")
     return row
 
@@ -120,6 +136,7 @@ def table_markdown(rows: list) -> str:
         n_pos = r["n_positions"] if r["n_positions"] is not None else "?"
         expert = "–" if r["expert_k"] is None else f"{r['expert_k']}/{r['expert_n']}"
         preset = f"`{r['preset']}`" + (f" ({r['overrides']})" if r["overrides"] else "")
+        if r.get("config_drift"): preset += f" **ran with {r['config_drift']}**"
         lines.append(f"| {r['experiment']} | {r['axis']} | {_arm(r, 'para')} | {_arm(r, 'act')} | {comp} | {r['para_n']} ({seeds} × {n_pos}) "
                      f"| {expert} | {preset}, {r['n_train_demos']} training demos | {paper[0]} | {paper[1]} |")
     return "\n".join(lines) + "\n"
