@@ -24,7 +24,8 @@ from ..train import RESUMABLE_KEYS, train, training_sections
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
            'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown',
-           'run_experiment', 'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
+           'run_experiment', 'test_log_counts', 'test_log_text', 'wall_time_text', 'collect_results', 'summary_table',
+           'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -139,7 +140,14 @@ def saved_results(out_dir) -> dict:
     ex = ExperimentDir(out_dir)
     if not ex.results_file.exists():
         raise SystemExit(f"{ex.results_file} does not exist: run the experiment first (--stage experiment)")
-    return ex.results()
+    results = ex.results()
+    # how often the test split was evaluated comes from the test log, which may have grown since (a run retrained and
+    # evaluated again): recount, so a rebuilt report never understates it
+    counts = test_log_counts(ex, results.get("models", []), results.get("seeds", []))
+    if any(results.get(k) != v for k, v in counts.items()):
+        results.update(counts)
+        save_json(ex.results_file, results)
+    return results
 
 def rebuild_reports(args: ExperimentArgs, write_reports) -> dict:
     """The `report` stage of every experiment: `write_reports(args, results)` (results.md and the figures) from the saved
@@ -375,11 +383,40 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
                    split=split.name, split_describe=split.describe, control_demo=dict(index=k_ctrl, bowl_xy=demo.bowl_xy),
                    n_train_demos=len(train_ids), dataset=str(dataset), timings=timings, seconds=time.time() - t_start,
-                   test_evaluations=len(load_json(ex.test_log)) if ex.test_log.exists() else 0)
+                   **test_log_counts(ex, kinds, args.seeds))
     results["calls"] = _previous_calls(ex) + [dict(seconds=results["seconds"],
                                                    finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))]
     save_json(ex.results_file, results)
     return results
+
+def test_log_counts(ex: ExperimentDir, kinds: list, seeds: list) -> dict:
+    """How often the test split was evaluated (`test_evaluations.json`): in all; for the runs reported here, as they are
+    now (`test_evaluations_current`: one per run, the newest); earlier evaluations of those same model files under other
+    evaluator settings (`test_evaluations_repeated`: the eval config changed, so the saved rollouts were not reused);
+    evaluations of earlier versions of those runs, since retrained with another config (`replaced_runs`); and of runs
+    this call does not report."""
+    log = load_json(ex.test_log) if ex.test_log.exists() else []
+    runs = {ex.run(k, s).name: _file_key(ex.run(k, s).model) for k in kinds for s in seeds}
+    same = [e for e in log if runs.get(e["run"]) == e.get("model")]
+    replaced = [e for e in log if e["run"] in runs and runs[e["run"]] != e.get("model")]
+    n_current = len({e["run"] for e in same})
+    return dict(test_evaluations=len(log), test_evaluations_current=n_current, test_evaluations_repeated=len(same) - n_current,
+                test_evaluations_replaced=len(replaced), replaced_runs=sorted({e["run"] for e in replaced}),
+                test_evaluations_other=len(log) - len(same) - len(replaced))
+
+def test_log_text(results: dict) -> str:
+    "The results.md sentence on how often the test split was evaluated (results saved before the counts existed: the total)."
+    n = results.get("test_evaluations", 0)
+    if "test_evaluations_current" not in results: return f"The test split was evaluated {n} time(s) (one per trained run = once)."
+    out = f"The test split was evaluated {n} time(s): {results['test_evaluations_current']} for the trained runs reported here (once each)"
+    if results.get("test_evaluations_repeated"):
+        out += (f"; {results['test_evaluations_repeated']} earlier of the same model files under other evaluator settings "
+                f"(the newest is reported)")
+    if results["test_evaluations_replaced"]:
+        out += (f"; {results['test_evaluations_replaced']} for earlier versions of {', '.join(results['replaced_runs'])}, retrained "
+                f"since with another config (their results are not in this report; `test_evaluations.json` lists every evaluation)")
+    if results["test_evaluations_other"]: out += f"; {results['test_evaluations_other']} for runs this report does not include"
+    return out + "."
 
 def _previous_calls(ex: ExperimentDir) -> list:
     "The calls an earlier results.json recorded (a resumed experiment adds to them, so its total wall time is not lost)."
@@ -471,7 +508,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
           f"{cfg['scene']['image_size']} px, {cfg['train']['steps']} training steps, batch {cfg['train']['batch_size']}; "
           f"seeds {a['seeds']} (each trained); split: {results['split_describe']}; {results['n_train_demos']} training demos "
           f"(`{results['dataset']}`); {a['n_val']} validation and {a['n_test']} test episodes (random positions, episode seed "
-          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; {wall_time_text(results)}. The test split was evaluated {results['test_evaluations']} time(s) (one per trained run = once).", ""]
+          f"{a['episode_seed']}); max {cfg['eval']['max_steps']} servo steps; {wall_time_text(results)}. {test_log_text(results)}", ""]
     if "test" in results["splits"]:
         md += [f"## {test_title}", "", summary_table(results["splits"]["test"], results.get("paper")), ""]
         if results["splits"]["test"]["comparisons"]:
@@ -516,7 +553,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 28
+# %% ../../nbs/experiments/30_harness.ipynb 29
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")

@@ -92,7 +92,7 @@ PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global to
           "demos (8 x 8 grid = 32 left-half demos vs the paper's 16 x 16 = 128)": "16 x 16 (ACT is competent in distribution only there)",
           "PARA head size (training speed: a 16 x 16 grid or no 3 x 3 convs vs the paper's 3)":
               "no 3 x 3 convs (policy.para.conv_layers=0): 35/40 over seeds 0 and 1 vs the 3-conv head's 36/40 (the PARA "
-              "validation rows of the previous full run, 17/20 and 19/20), ~8% faster training; every experiment was rerun with it"}
+              "validation rows of the previous full run, 17/20 and 19/20), ~9% faster training (bench_models); every experiment but the video recipes was rerun with it"}
 
 # %% ../../nbs/experiments/left_right.ipynb 11
 def dataset_name(cfg: Config) -> str:
