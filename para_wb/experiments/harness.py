@@ -389,14 +389,19 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     save_json(ex.results_file, results)
     return results
 
+def _reported_model_key(run: RunDir) -> str | None:
+    "The model key (`_file_key`) of the test evaluation a run's results come from, as `evaluate_run` saved it (None: no test evaluation)."
+    f = run.eval_dir("test") / "eval.json"
+    return load_json(f).get("extra", {}).get("key", {}).get("model") if f.exists() else None
+
 def test_log_counts(ex: ExperimentDir, kinds: list, seeds: list) -> dict:
-    """How often the test split was evaluated (`test_evaluations.json`): in all; for the runs reported here, as they are
-    now (`test_evaluations_current`: one per run, the newest); earlier evaluations of those same model files under other
+    """How often the test split was evaluated (`test_evaluations.json`): in all; for the runs reported here, with the model
+    their saved test evaluation was made with (`test_evaluations_current`: one per run, the newest); earlier evaluations of those same model files under other
     evaluator settings (`test_evaluations_repeated`: the eval config changed, so the saved rollouts were not reused);
     evaluations of earlier versions of those runs, since retrained with another config (`replaced_runs`); and of runs
     this call does not report."""
     log = load_json(ex.test_log) if ex.test_log.exists() else []
-    runs = {ex.run(k, s).name: _file_key(ex.run(k, s).model) for k in kinds for s in seeds}
+    runs = {ex.run(k, s).name: _reported_model_key(ex.run(k, s)) for k in kinds for s in seeds}
     same = [e for e in log if runs.get(e["run"]) == e.get("model")]
     replaced = [e for e in log if e["run"] in runs and runs[e["run"]] != e.get("model")]
     n_current = len({e["run"] for e in same})
