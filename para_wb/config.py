@@ -10,20 +10,38 @@ from pathlib import Path
 import yaml
 
 # %% auto 0
-__all__ = ['PRESETS_DIR', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig', 'ModelConfig',
-           'VideoConfig', 'TrainConfig', 'Config', 'ConfigError', 'from_dict', 'validate_config', 'list_presets',
+__all__ = ['LAYOUTS', 'PRESETS_DIR', 'ConfigError', 'SceneConfig', 'ViewpointConfig', 'DemoConfig', 'DatasetConfig', 'EvalConfig',
+           'ModelConfig', 'VideoConfig', 'TrainConfig', 'Config', 'from_dict', 'validate_config', 'list_presets',
            'parse_overrides', 'as_override_list', 'load_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb 4
+class ConfigError(ValueError): "A config value no stage can use; the message names the key and the fix."
+
+# The two task layouts: where the bowl starts (its grid area) and where the plate is.
+LAYOUTS = {
+    # Ours until 2026-12: the bowl alone moves over 39 cm x 60 cm (the page's "39 cm x 60 cm workspace"); the plate is
+    # fixed at scene.plate_xy, beside that area on the robot's left.
+    "fixed_plate": dict(bowl_x_range=(-0.37, 0.02), bowl_y_range=(-0.30, 0.30)),
+    # The authors' notes: bowl and plate shifted together over dx in [-0.15, 0] m, dy in [-0.1, 0.1] m from LIBERO
+    # spatial task 0's start (bowl (-0.05, 0.20), plate (0.06, 0.20)): a 15 cm x 20 cm bowl area, the plate at
+    # bowl + scene.plate_offset.
+    "pair": dict(bowl_x_range=(-0.20, -0.05), bowl_y_range=(0.10, 0.30)),
+}
+
+# %% ../nbs/01_config.ipynb 6
 @dataclass
 class SceneConfig:
     "The bowl→plate scene: what is on the table, where, and how it is seen."
     variant: str = "clean"                  # "clean" (bowl, plate, table, robot) or "distractors"
     image_size: int = 128                   # square agent-view render, pixels
     camera: str = "agentview"               # MuJoCo camera that the policy sees
-    plate_xy: tuple = (-0.38, 0.42)         # fixed plate position, beside the bowl area on the robot's left (m)
-    bowl_x_range: tuple = (-0.37, 0.02)     # bowl grid extent along x (39 cm, image vertical)
-    bowl_y_range: tuple = (-0.30, 0.30)     # bowl grid extent along y (60 cm, image horizontal)
+    # Task layout (see LAYOUTS): "fixed_plate" = the plate stays at `plate_xy` and the bowl alone moves over a 39 x 60 cm
+    # area; "pair" = the authors' layout: bowl and plate shifted together, the plate at bowl + `plate_offset`.
+    layout: str = "fixed_plate"
+    plate_xy: tuple = (-0.38, 0.42)         # fixed_plate: the plate's position, beside the bowl area on the robot's left (m)
+    plate_offset: tuple = (0.11, 0.0)       # pair: plate − bowl (m); LIBERO spatial task 0's regions: bowl (−0.05, 0.20), plate (0.06, 0.20)
+    bowl_x_range: tuple = ()                # bowl grid extent along x (image vertical); () = the layout's (LAYOUTS)
+    bowl_y_range: tuple = ()                # bowl grid extent along y (image horizontal); () = the layout's (LAYOUTS)
     n_distractors: int = 4                  # extra objects in the "distractors" variant
     physics_substeps: int = 25              # MuJoCo steps per servo step (500 Hz physics -> 20 Hz control)
     # Camera framing. camera_distance = 0 keeps LIBERO's agent-view pose and fov; > 0 places the policy camera at
@@ -34,6 +52,17 @@ class SceneConfig:
     camera_azimuth_deg: float = 0.0
     camera_distance: float = 0.0            # m; 0 = LIBERO's agent view as the simulator builds it
     camera_fovy_deg: float = 45.0
+
+    def __post_init__(self):
+        area = LAYOUTS.get(self.layout)
+        if area is None: raise ConfigError(f"scene.layout={self.layout!r}: use one of {', '.join(LAYOUTS)}")
+        if not self.bowl_x_range: self.bowl_x_range = area["bowl_x_range"]
+        if not self.bowl_y_range: self.bowl_y_range = area["bowl_y_range"]
+
+    def plate_xy_for(self, bowl_xy) -> tuple:
+        "Where the plate goes when the bowl starts at `bowl_xy`: fixed (`plate_xy`) or shifted with it (`bowl + plate_offset`)."
+        if self.layout == "pair": return (float(bowl_xy[0]) + self.plate_offset[0], float(bowl_xy[1]) + self.plate_offset[1])
+        return tuple(float(v) for v in self.plate_xy)
 
 @dataclass
 class ViewpointConfig:
@@ -121,7 +150,7 @@ class TrainConfig:
                                             # model's diffusion loss, unless frozen); "backbone": that objective alone (video pretraining)
     seed: int = 0
 
-# %% ../nbs/01_config.ipynb 6
+# %% ../nbs/01_config.ipynb 9
 @dataclass
 class Config:
     name: str = "default"
@@ -145,9 +174,7 @@ class Config:
     def to_dict(self) -> dict: return asdict(self)
     def to_json(self) -> str: return json.dumps(self.to_dict(), sort_keys=True)
 
-# %% ../nbs/01_config.ipynb 8
-class ConfigError(ValueError): pass
-
+# %% ../nbs/01_config.ipynb 11
 _VARIABLE_LENGTH = {"snapshot_steps", "block_out_channels", "feature_blocks"}   # tuple-valued keys whose length is free
 
 def _build(cls, data: dict, where: str):
@@ -185,7 +212,7 @@ def from_dict(data: dict) -> Config:
     validate_config(cfg)
     return cfg
 
-# %% ../nbs/01_config.ipynb 10
+# %% ../nbs/01_config.ipynb 13
 def validate_config(cfg: Config) -> Config:
     "Raise `ConfigError` for values no stage can use."
     def need(ok, msg):
@@ -193,6 +220,8 @@ def validate_config(cfg: Config) -> Config:
     s = cfg.scene
     need(s.variant in ("clean", "distractors"), f"scene.variant={s.variant!r}: use 'clean' or 'distractors'")
     need(16 <= s.image_size <= 1024, f"scene.image_size={s.image_size}: use a size between 16 and 1024 pixels")
+    need(len(s.bowl_x_range) == 2 and len(s.bowl_y_range) == 2 and len(s.plate_offset) == 2,
+         f"scene.bowl_x_range, bowl_y_range and plate_offset need 2 numbers each, got {s.bowl_x_range}, {s.bowl_y_range}, {s.plate_offset}")
     need(s.bowl_x_range[0] < s.bowl_x_range[1] and s.bowl_y_range[0] < s.bowl_y_range[1],
          f"scene.bowl_x_range/bowl_y_range must be (low, high) with low < high, got {s.bowl_x_range}, {s.bowl_y_range}")
     need(s.physics_substeps >= 1, f"scene.physics_substeps={s.physics_substeps}: must be >= 1")
@@ -235,7 +264,7 @@ def validate_config(cfg: Config) -> Config:
          f"eval.execute_per_prediction={cfg.eval.execute_per_prediction}: must be between 1 and dataset.horizon={cfg.dataset.horizon}")
     return cfg
 
-# %% ../nbs/01_config.ipynb 12
+# %% ../nbs/01_config.ipynb 15
 PRESETS_DIR = Path(__file__).parent / "presets" if "__file__" in globals() else Path("../para_wb/presets")
 
 def list_presets() -> list[str]:

@@ -30,7 +30,7 @@ def record_expert_demo(scene: BowlPlateScene, bowl_xy, viewpoint: Viewpoint | No
     res = run_expert(scene, bowl_xy, distractor_seed, on_step=on_step)
     vp = (0.0, 0.0) if viewpoint is None else (viewpoint.theta_deg, viewpoint.phi_deg)
     return DemoRecord(np.stack(images), np.stack(pos), np.stack(euler), np.asarray(grip), scene.camera(),
-                      bowl_xy=tuple(scene.bowl_start[:2]), plate_xy=tuple(scene.cfg.scene.plate_xy), grid_index=int(grid_index),
+                      bowl_xy=tuple(scene.bowl_start[:2]), plate_xy=tuple(scene.plate_start[:2]), grid_index=int(grid_index),
                       viewpoint=vp, variant=scene.cfg.scene.variant, seed=int(seed),
                       success=res.outcome == "PLACE", outcome=res.outcome).validate()
 

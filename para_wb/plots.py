@@ -16,14 +16,31 @@ from .files import save_figure
 from .runs import RunDir
 
 # %% auto 0
-__all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'success_map', 'plot_success_map', 'plot_positions', 'viewpoint_success',
-           'plot_viewpoint_polar', 'plot_theta_curve', 'viewpoint_polar_html', 'plot_rollout_rows', 'plot_loss',
-           'early_late_steps', 'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
+__all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'draw_plate', 'success_map', 'plot_success_map', 'plot_positions',
+           'viewpoint_success', 'plot_viewpoint_polar', 'plot_theta_curve', 'viewpoint_polar_html', 'plot_rollout_rows',
+           'plot_loss', 'early_late_steps', 'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
 
 # %% ../nbs/18_plots.ipynb 4
 OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#ffb000", "MISS": "#d62728"}
 
 # %% ../nbs/18_plots.ipynb 6
+def draw_plate(ax, scene_cfg) -> tuple:
+    """Draw where the plate is, in the map's axes (world y horizontal, x vertical), labelled with the task layout:
+    `fixed_plate` — the plate, a disc at `plate_xy`; `pair` — the area the plate's centre covers (the bowl area shifted by
+    `plate_offset`), since it moves with the bowl. Returns the drawing's ((x_min, x_max), (y_min, y_max)) for the limits."""
+    s = scene_cfg
+    if s.layout == "pair":
+        (x0, x1), (y0, y1) = s.bowl_x_range, s.bowl_y_range
+        dx, dy = s.plate_offset
+        ax.add_patch(mpatches.Rectangle((y0 + dy, x0 + dx), y1 - y0, x1 - x0, fc="0.9", ec="0.4", ls=":", zorder=0,
+                                        label=f"plate centres (layout pair: bowl + ({dx:+.2f}, {dy:+.2f}) m)"))
+        return (x0 + dx - 0.09, x1 + dx + 0.09), (y0 + dy - 0.09, y1 + dy + 0.09)
+    px, py = s.plate_xy
+    ax.add_patch(mpatches.Circle((py, px), 0.09, fc="0.85", ec="0.3", label="plate (layout fixed_plate)"))
+    ax.annotate("plate", (py, px), ha="center", va="center", fontsize=7)
+    return (px - 0.09, px + 0.09), (py - 0.09, py + 0.09)
+
+# %% ../nbs/18_plots.ipynb 8
 def success_map(results: list, cfg: Config | None = None):
     "(xs, ys, grid): sorted distinct bowl x and y, and the success fraction at each (x, y) (NaN where no rollout)."
     xy = np.array([r.bowl_xy for r in results], float).reshape(-1, 2)
@@ -41,7 +58,7 @@ def plot_success_map(ax, results: list, cfg: Config, title: str | None = None):
     s = cfg.scene
     x0, x1 = s.bowl_x_range; y0, y1 = s.bowl_y_range
     ax.add_patch(mpatches.Rectangle((y0, x0), y1 - y0, x1 - x0, fill=False, ls="--", ec="0.5", label="bowl area"))
-    ax.add_patch(mpatches.Circle((s.plate_xy[1], s.plate_xy[0]), 0.09, fc="0.85", ec="0.3", label="plate"))
+    (px0, px1), (py0, py1) = draw_plate(ax, s)
     ok = np.array([r.success for r in results], bool)
     xy = np.array([r.bowl_xy for r in results], float).reshape(-1, 2)
     pos, inv, cnt = np.unique(xy.round(6), axis=0, return_inverse=True, return_counts=True)
@@ -54,32 +71,31 @@ def plot_success_map(ax, results: list, cfg: Config, title: str | None = None):
     else:
         ax.scatter(xy[ok, 1], xy[ok, 0], c="tab:green", marker="o", s=30, label="PLACE")
         ax.scatter(xy[~ok, 1], xy[~ok, 0], c="tab:red", marker="x", s=30, label="fail")
-    ax.set_xlim(min(y0, s.plate_xy[1]) - 0.12, max(y1, s.plate_xy[1]) + 0.12)
-    ax.set_ylim(max(x1, s.plate_xy[0]) + 0.12, min(x0, s.plate_xy[0]) - 0.12)   # x grows downwards in the image
+    ax.set_xlim(min(y0, py0) - 0.12, max(y1, py1) + 0.12)
+    ax.set_ylim(max(x1, px1) + 0.12, min(x0, px0) - 0.12)   # x grows downwards in the image
     ax.set_aspect("equal"); ax.set_xlabel("world y (m)"); ax.set_ylabel("world x (m)")
     if title is None and results: title = f"{sum(ok)}/{len(ok)} PLACE"
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/18_plots.ipynb 8
+# %% ../nbs/18_plots.ipynb 10
 def plot_positions(ax, cfg: Config, groups: dict, title: str | None = None):
     "Scatter named groups of bowl positions {label: (xy (N,2), matplotlib kwargs)} over the bowl area, plate drawn."
     s = cfg.scene
     (x0, x1), (y0, y1) = s.bowl_x_range, s.bowl_y_range
     ax.add_patch(mpatches.Rectangle((y0, x0), y1 - y0, x1 - x0, fill=False, ls="--", ec="0.5"))
-    ax.add_patch(mpatches.Circle((s.plate_xy[1], s.plate_xy[0]), 0.09, fc="0.85", ec="0.3"))
-    ax.annotate("plate", (s.plate_xy[1], s.plate_xy[0]), ha="center", va="center", fontsize=7)
+    (px0, px1), (py0, py1) = draw_plate(ax, s)
     for label, (xy, kw) in groups.items():
         xy = np.asarray(xy, float).reshape(-1, 2)
         ax.scatter(xy[:, 1], xy[:, 0], label=f"{label} ({len(xy)})", **dict(dict(s=25), **kw))
-    ax.set_xlim(min(y0, s.plate_xy[1]) - 0.12, max(y1, s.plate_xy[1]) + 0.12)
-    ax.set_ylim(max(x1, s.plate_xy[0]) + 0.12, min(x0, s.plate_xy[0]) - 0.12)
+    ax.set_xlim(min(y0, py0) - 0.12, max(y1, py1) + 0.12)
+    ax.set_ylim(max(x1, px1) + 0.12, min(x0, px0) - 0.12)
     ax.set_aspect("equal"); ax.set_xlabel("world y (m) — image horizontal"); ax.set_ylabel("world x (m)")
     ax.legend(fontsize=7, loc="lower left")
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/18_plots.ipynb 10
+# %% ../nbs/18_plots.ipynb 12
 def _view_and_success(r) -> tuple:
     "((θ, φ) key, success) of a `RolloutResult` or a rollout record dict (viewpoint_theta/phi, success or outcome)."
     from para_wb.camera import view_key
@@ -151,7 +167,7 @@ def plot_theta_curve(ax, rows: list, labels: dict | None = None, title: str | No
     if title: ax.set_title(title, fontsize=9)
     return ax
 
-# %% ../nbs/18_plots.ipynb 13
+# %% ../nbs/18_plots.ipynb 15
 def viewpoint_polar_html(panels: list, path, title: str = "", theta_max: float | None = None) -> Path:
     """The polar plot as an interactive HTML page (plotly, its script loaded from the plotly CDN so the file stays small):
     `panels` = [(name, results, train_views), ...], one polar per panel (e.g. PARA and ACT side by side); each viewpoint
@@ -193,7 +209,7 @@ def viewpoint_polar_html(panels: list, path, title: str = "", theta_max: float |
     atomic_write_text(path, fig.to_html(include_plotlyjs="cdn", full_html=True))
     return path
 
-# %% ../nbs/18_plots.ipynb 16
+# %% ../nbs/18_plots.ipynb 18
 def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     "rows = [(label, frames (N,H,W,3), outcome), ...] → a Figure, `n_frames` evenly spaced frames per row, outcome-coloured frames."
     if not rows: raise ValueError("plot_rollout_rows: no rollouts to draw (record frames for at least one rollout)")
@@ -207,7 +223,7 @@ def plot_rollout_rows(rows: list, n_frames: int = 4, size: float = 2.2):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 18
+# %% ../nbs/18_plots.ipynb 20
 def plot_loss(run_dir, log_y: bool = True):
     "Loss and its components (left) and the learning rates (right) against the step."
     df = RunDir(run_dir).log()
@@ -260,7 +276,7 @@ def plot_heatmap_snapshots(run_dir, steps=None, image_index: int = 0, timesteps=
     fig.suptitle("predicted heatmap (x = target pixel, o = current eef)", fontsize=9); fig.tight_layout()
     return fig
 
-# %% ../nbs/18_plots.ipynb 20
+# %% ../nbs/18_plots.ipynb 22
 def plot_demo_frames(path, demo_indices=(0,), steps_per_demo: int = 4, size: float = 2.2):
     "Frames of the given demos with the projected EEF trajectory (line) and the current EEF pixel (dot). Returns the Figure."
     demo_indices = list(demo_indices)

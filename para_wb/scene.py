@@ -162,11 +162,11 @@ class BowlPlateScene:
         self.data.qpos[a + 3:a + 7] = [np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]
 
     def reset(self, bowl_xy, distractor_seed: int | None = None, settle_steps: int = 150):
-        "Home arm, open gripper, plate at `cfg.scene.plate_xy`, bowl exactly at `bowl_xy`; let things settle."
+        "Home arm, open gripper, bowl exactly at `bowl_xy`, plate where the layout puts it (`plate_xy_for`); let things settle."
         mj, m, d = self.mj, self.model, self.data
         mj.mj_resetData(m, d)
         d.qpos[:] = self.home_qpos
-        self._place("plate_1", self.cfg.scene.plate_xy)
+        self._place("plate_1", self.cfg.scene.plate_xy_for(bowl_xy))
         self._place("akita_black_bowl_1", bowl_xy)
         if self.cfg.scene.variant == "distractors":
             for body, xy in zip(DISTRACTOR_BODIES, self.distractor_positions(bowl_xy, distractor_seed)):
@@ -175,14 +175,14 @@ class BowlPlateScene:
         for q in self.finger_qadr: d.qpos[q] = 0.04 if q == self.finger_qadr[0] else -0.04
         mj.mj_forward(m, d)
         self.hold(settle_steps)
-        self.bowl_start = self.bowl_pos()
+        self.bowl_start, self.plate_start = self.bowl_pos(), self.plate_pos()
         return self
 
     def distractor_positions(self, bowl_xy, seed) -> list:
         "Random table positions for the clutter objects, at least 12 cm from the bowl, the plate and each other."
         rng = np.random.default_rng(seed)
         n = min(self.cfg.scene.n_distractors, len(DISTRACTOR_BODIES))
-        taken, out = [np.asarray(bowl_xy), np.asarray(self.cfg.scene.plate_xy)], []
+        taken, out = [np.asarray(bowl_xy), np.asarray(self.cfg.scene.plate_xy_for(bowl_xy))], []
         for i in range(len(DISTRACTOR_BODIES)):
             if i >= n: out.append((0.0, 3.0 + i)); continue   # unused objects wait far off the table
             for _ in range(1000):

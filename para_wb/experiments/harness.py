@@ -23,9 +23,9 @@ from ..train import RESUMABLE_KEYS, train, training_sections
 
 # %% auto 0
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
-           'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run', 'run_validation', 'validation_markdown',
-           'run_experiment', 'test_log_counts', 'test_log_text', 'wall_time_text', 'collect_results', 'summary_table',
-           'results_markdown', 'common_figures']
+           'layout_suffix', 'layout_text', 'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run',
+           'run_validation', 'validation_markdown', 'run_experiment', 'test_log_counts', 'test_log_text',
+           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -240,7 +240,18 @@ class Split:
             out[name] = [dataclasses.replace(e, split=name) for e in out["test"]]
         return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 13
+# %% ../../nbs/experiments/30_harness.ipynb 11
+def layout_suffix(cfg: Config) -> str:
+    "'' for the fixed-plate layout (the folder names results have had since the start), else '_<layout>' (e.g. '_pair')."
+    return "" if cfg.scene.layout == "fixed_plate" else f"_{cfg.scene.layout}"
+
+def layout_text(cfg: dict) -> str:
+    "How results.md and figure titles name the task layout of a saved config (dict; a config without the key is fixed-plate)."
+    layout = (cfg.get("scene") or {}).get("layout", "fixed_plate")
+    return {"pair": "layout `pair`: bowl and plate move together (the authors' task)",
+            "fixed_plate": "layout `fixed_plate`: the plate stays fixed, the bowl alone moves"}.get(layout, f"layout `{layout}`")
+
+# %% ../../nbs/experiments/30_harness.ipynb 16
 def _episodes_key(episodes: list) -> str:
     return hashlib.sha256(json.dumps([e.to_dict() for e in episodes], sort_keys=True).encode()).hexdigest()[:16]
 
@@ -299,7 +310,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
         save_json(log, entries)
     return res
 
-# %% ../../nbs/experiments/30_harness.ipynb 19
+# %% ../../nbs/experiments/30_harness.ipynb 22
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
     "Train and evaluate on validation only each candidate {name: (kind, [overrides])}; write validation.json/.md."
     ex = ExperimentDir(out_dir or args.out_dir)
@@ -338,7 +349,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/30_harness.ipynb 21
+# %% ../../nbs/experiments/30_harness.ipynb 24
 def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     metas = [m for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
@@ -438,7 +449,7 @@ def wall_time_text(results: dict) -> str:
     if len(calls) == 1: return f"total wall time {total / 60:.1f} min (one call)"
     return f"total wall time {total / 60:.1f} min over {len(calls)} calls (this call {calls[-1]['seconds'] / 60:.1f} min)"
 
-# %% ../../nbs/experiments/30_harness.ipynb 23
+# %% ../../nbs/experiments/30_harness.ipynb 26
 def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds: list, dataset, train_ids: list, paper: dict) -> dict:
     "Summaries, clustered comparisons, tables and diagnostics from the saved evaluations of an experiment."
     out = dict(paper=paper, splits={}, models=kinds, headline=args.models[:2], seeds=args.seeds)
@@ -477,7 +488,7 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
     out["open_loop"] = ol
     return out
 
-# %% ../../nbs/experiments/30_harness.ipynb 25
+# %% ../../nbs/experiments/30_harness.ipynb 28
 def _pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
 
 def _label(kind: str) -> str:
@@ -509,7 +520,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     "results.md from results.json (see above); `test_title` and `val_title` head the test and validation sections."
     a = results["args"]; cfg = results["config"]
     md = [f"# {title}", "",
-          f"preset `{a['preset']}` (overrides: {', '.join(a['overrides']) or 'none'}); backbone `{cfg['model']['backbone']}`, "
+          f"{layout_text(cfg)}; preset `{a['preset']}` (overrides: {', '.join(a['overrides']) or 'none'}); backbone `{cfg['model']['backbone']}`, "
           f"{cfg['scene']['image_size']} px, {cfg['train']['steps']} training steps, batch {cfg['train']['batch_size']}; "
           f"seeds {a['seeds']} (each trained); split: {results['split_describe']}; {results['n_train_demos']} training demos "
           f"(`{results['dataset']}`); {a['n_val']} validation and {a['n_test']} test episodes (random positions, episode seed "
@@ -558,7 +569,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
-# %% ../../nbs/experiments/30_harness.ipynb 29
+# %% ../../nbs/experiments/30_harness.ipynb 32
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
     import matplotlib; matplotlib.use("Agg")
@@ -572,7 +583,7 @@ def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, d
     groups = {"training demos": (train_xy, dict(c="tab:green", marker="o")),
               "validation episodes": ([e.bowl_xy for e in eps["val"]], dict(c="tab:orange", marker="^"))}
     if "test" in eps and "test" in results["splits"]: groups["test episodes"] = ([e.bowl_xy for e in eps["test"]], dict(c="tab:blue", marker="s"))
-    plot_positions(ax, cfg, groups, title=f"{results['name']}: bowl positions")
+    plot_positions(ax, cfg, groups, title=f"{results['name']} (layout {cfg.scene.layout}): bowl positions")
     made.append(save_figure(fig, fd / "positions.png"))
     for sp, fname in (("test", "success_maps.png"), ("val", "success_maps_val.png")):
         if sp not in results["splits"]: continue

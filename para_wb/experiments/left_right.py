@@ -11,13 +11,13 @@ import numpy as np
 from ..config import Config, load_config
 from ..dataset.storage import config_diff
 from ..demos import generate_position_grid
-from .harness import (ExperimentArgs, Split, common_figures, rebuild_reports, results_markdown, run_experiment,
+from .harness import (ExperimentArgs, Split, common_figures, layout_suffix, rebuild_reports, results_markdown, run_experiment,
                                          run_validation, stage_main, validation_markdown)
 from ..files import atomic_write_text, load_json
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['SPLIT', 'PAPER', 'FRAMED_CAMERA', 'G8', 'C3', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs',
+__all__ = ['PAPER', 'FRAMED_CAMERA', 'G8', 'C3', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'left_right_split',
            'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'write_reports',
            'run_left_right', 'report_left_right', 'main']
 
@@ -29,23 +29,28 @@ class LeftRightArgs(ExperimentArgs):
     demo_grid: int = 0                  # demos on a demo_grid × demo_grid grid over the bowl area (0 = preset's demos.grid)
 
     def resolved(self) -> "LeftRightArgs":
-        "Fill the default folders: data/datasets/positions_<preset>_..., data/runs/left_right, figures/left_right."
+        "Fill the default folders: data/datasets/positions_<preset>_..., data/runs/left_right[_<layout>], figures/left_right[_<layout>]."
         cfg = self.config()
         grid = self.demo_grid or cfg.demos.grid
         return dataclasses.replace(self, demo_grid=grid,
             dataset_dir=self.dataset_dir or f"data/datasets/{dataset_name(cfg)}",
-            out_dir=self.out_dir or "data/runs/left_right", figures_dir=self.figures_dir or "figures/left_right")
+            out_dir=self.out_dir or f"data/runs/left_right{layout_suffix(cfg)}",
+            figures_dir=self.figures_dir or f"figures/left_right{layout_suffix(cfg)}")
 
     def config(self, kind=None, seed=None, extra=()) -> Config:
         grid = [f"demos.grid={self.demo_grid}"] if self.demo_grid else []
         return super().config(kind, seed, grid + list(extra))
 
 # %% ../../nbs/experiments/left_right.ipynb 7
-SPLIT = Split("left_right", train_region=lambda xy: xy[1] < 0, test_region=lambda xy: xy[1] >= 0,
-              describe="train on demos with the bowl in the left half (world y < 0); test at random positions in the right half (y ≥ 0)")
+def left_right_split(cfg: Config) -> Split:
+    "Train on the left half of the bowl area (world y below the midline of `scene.bowl_y_range`), test on the right half."
+    mid = float(np.mean(cfg.scene.bowl_y_range))
+    return Split("left_right", train_region=lambda xy: xy[1] < mid, test_region=lambda xy: xy[1] >= mid,
+                 describe=f"train on demos with the bowl in the left half (world y < {mid:.3f} m, the midline of scene.bowl_y_range); "
+                          f"test at random positions in the right half (y ≥ {mid:.3f} m)")
 PAPER = {"para": 0.54, "act": 0.01}      # SPEC: Left → Right, 128 demos, DINOv2 ViT-S at 448 px
 
-# %% ../../nbs/experiments/left_right.ipynb 9
+# %% ../../nbs/experiments/left_right.ipynb 10
 FRAMED_CAMERA = ["scene.camera_distance=1.27", "scene.camera_lookat=[-0.3, 0.05, 0.92]", "scene.camera_elevation_deg=60"]
 G8 = ["demos.grid=8"]    # the first validation rounds ran on an 8 x 8 grid (the cpu preset's grid until the demos choice below)
 C3 = ["policy.para.conv_layers=3"]   # PARA candidates before the head-size choice below ran with the paper's 3 trunk convs
@@ -94,10 +99,11 @@ PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global to
               "no 3 x 3 convs (policy.para.conv_layers=0): 35/40 over seeds 0 and 1 vs the 3-conv head's 36/40 (the PARA "
               "validation rows of the previous full run, 17/20 and 19/20), ~9% faster training (bench_models); every experiment but the video recipes was rerun with it"}
 
-# %% ../../nbs/experiments/left_right.ipynb 11
+# %% ../../nbs/experiments/left_right.ipynb 12
 def dataset_name(cfg: Config) -> str:
-    "positions_<preset>_<px>px_g<grid>_<agentview|framed>: what the data sections of `cfg` make."
-    return f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
+    "positions_<preset>_<px>px_g<grid>_<agentview|framed>[_<layout>]: what the data sections of `cfg` make."
+    return (f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
+            f"{layout_suffix(cfg)}")
 
 def make_dataset(args: LeftRightArgs, extra=()) -> Path:
     """The position-grid dataset for this config (generated on first use in `workers` processes, resumable; an existing
@@ -114,7 +120,7 @@ def validate(args: LeftRightArgs, candidates: dict | None = None) -> dict:
     table = {}
     for name, (kind, ov) in (candidates or CANDIDATES).items():
         ds = make_dataset(args, ov)
-        table = run_validation(args, SPLIT, ds, {name: (kind, ov)})
+        table = run_validation(args, left_right_split(args.config()), ds, {name: (kind, ov)})
     return table
 
 def pick_candidates(names: list[str]) -> dict:
@@ -137,7 +143,7 @@ def write_reports(args: LeftRightArgs, results: dict) -> None:
 def run_left_right(args: LeftRightArgs) -> dict:
     "Dataset → every policy and seed trained on the left half → validation and test rollouts → results.md + figures."
     args = args.resolved()
-    results = run_experiment(args, SPLIT, make_dataset(args), "left_right", paper=PAPER)
+    results = run_experiment(args, left_right_split(args.config()), make_dataset(args), "left_right", paper=PAPER)
     write_reports(args, results)
     return results
 
@@ -159,6 +165,6 @@ def main(argv=None):
                 "experiment": run_left_right, "report": report_left_right}, argv)
 
 
-# %% ../../nbs/experiments/left_right.ipynb 15
+# %% ../../nbs/experiments/left_right.ipynb 16
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()

@@ -13,7 +13,7 @@ from ..camera import Camera
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos, load_demo
 from ..demos import generate_position_grid
-from .harness import ExperimentArgs, common_figures
+from .harness import ExperimentArgs, common_figures, layout_suffix
 from .left_right import dataset_name
 from ..files import atomic_write_text, save_figure
 from ..runs import ExperimentDir
@@ -41,12 +41,12 @@ class PositionArgs(ExperimentArgs):
             raise ConfigError(f"demo_grid={self.demo_grid}: use 0 (the preset's demos.grid) or a grid of at least 2 × 2")
 
     def resolved(self) -> "PositionArgs":
-        "Fill the default folders: data/datasets/positions_<preset>_..., data/runs/<EXPERIMENT>, figures/<EXPERIMENT>."
+        "Fill the default folders: data/datasets/positions_<preset>_..., data/runs/<EXPERIMENT>[_<layout>], figures/<EXPERIMENT>[_<layout>]."
         cfg = self.config()
         return dataclasses.replace(self, demo_grid=self.demo_grid or cfg.demos.grid,
                                    dataset_dir=self.dataset_dir or f"data/datasets/{dataset_name(cfg)}",
-                                   out_dir=self.out_dir or f"data/runs/{self.EXPERIMENT}",
-                                   figures_dir=self.figures_dir or f"figures/{self.EXPERIMENT}")
+                                   out_dir=self.out_dir or f"data/runs/{self.EXPERIMENT}{layout_suffix(cfg)}",
+                                   figures_dir=self.figures_dir or f"figures/{self.EXPERIMENT}{layout_suffix(cfg)}")
 
     def config(self, kind=None, seed=None, extra=()) -> Config:
         grid = [f"demos.grid={self.demo_grid}"] if self.demo_grid else []

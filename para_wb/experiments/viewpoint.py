@@ -12,7 +12,7 @@ from ..camera import Viewpoint, split_viewpoints, view_key
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
-from .harness import ExperimentArgs, Split, common_figures, results_markdown, run_experiment, saved_results, stage_main
+from .harness import ExperimentArgs, Split, common_figures, layout_suffix, results_markdown, run_experiment, saved_results, stage_main
 from .left_right import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure, save_json
 from ..runs import ExperimentDir
@@ -52,8 +52,9 @@ class ViewpointArgs(ExperimentArgs):
 
     def resolved(self) -> "ViewpointArgs":
         "Fill the default folders: data/datasets (both datasets), data/runs/viewpoint, figures/viewpoint."
+        sfx = layout_suffix(self.config())
         return dataclasses.replace(self, dataset_dir=self.dataset_dir or "data/datasets",
-                                   out_dir=self.out_dir or "data/runs/viewpoint", figures_dir=self.figures_dir or "figures/viewpoint")
+                                   out_dir=self.out_dir or f"data/runs/viewpoint{sfx}", figures_dir=self.figures_dir or f"figures/viewpoint{sfx}")
 
     def config(self, kind=None, seed=None, extra=()) -> Config:
         grid = [f"demos.grid={self.demo_grid}"] if self.demo_grid else []
@@ -96,9 +97,9 @@ TITLES = {"default": "Default → all viewpoints", "left": "Left → right hemis
 
 # %% ../../nbs/experiments/viewpoint.ipynb 12
 def viewpoint_dataset_name(cfg: Config, demos_per_viewpoint: int) -> str:
-    "viewpoints_<preset>_<px>px_<n_theta>x<n_phi>_<θmax>deg_m<demos per viewpoint>."
+    "viewpoints_<preset>_<px>px_<n_theta>x<n_phi>_<θmax>deg_m<demos per viewpoint>[_<layout>]."
     v = cfg.viewpoints
-    return f"viewpoints_{cfg.name}_{cfg.scene.image_size}px_{v.n_theta}x{v.n_phi}_{v.theta_max_deg:g}deg_m{demos_per_viewpoint}"
+    return f"viewpoints_{cfg.name}_{cfg.scene.image_size}px_{v.n_theta}x{v.n_phi}_{v.theta_max_deg:g}deg_m{demos_per_viewpoint}{layout_suffix(cfg)}"
 
 def make_dataset(args: ViewpointArgs, kind: str) -> Path:
     "The dataset `kind` ('positions' or 'viewpoints') under `args.dataset_dir`: generated on first use, reused afterwards."
