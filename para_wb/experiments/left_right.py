@@ -165,6 +165,6 @@ def main(argv=None):
                 "experiment": run_left_right, "report": report_left_right}, argv)
 
 
-# %% ../../nbs/experiments/left_right.ipynb 16
+# %% ../../nbs/experiments/left_right.ipynb 17
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()
