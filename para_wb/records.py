@@ -4,7 +4,7 @@
 
 # %% ../nbs/17b_records.ipynb 2
 from __future__ import annotations
-import csv, hashlib, io, json, math
+import csv, hashlib, io, json
 from pathlib import Path
 import numpy as np
 from .evaluate import RolloutResult, summarize
@@ -14,7 +14,7 @@ from .stats import cluster_bootstrap_rate, compare_models, per_position_table, p
 
 # %% auto 0
 __all__ = ['RECORDS_VERSION', 'RECORD_COLUMNS', 'split_results', 'records_csv', 'write_records', 'has_records',
-           'load_rollout_records', 'results_from_records', 'restore_experiment_dir']
+           'load_rollout_records', 'results_from_records', 'restore_experiment_dir', 'synthetic_experiment']
 
 # %% ../nbs/17b_records.ipynb 4
 RECORDS_VERSION = 1
@@ -178,3 +178,29 @@ def restore_experiment_dir(records_dir, out_dir) -> ExperimentDir:
     for name in ("validation.json", "test_evaluations.json"):
         if (rd / name).exists(): save_json(out / name, load_json(rd / name))
     return ex
+
+# %% ../nbs/17b_records.ipynb 13
+def synthetic_experiment(root, n_positions: int = 4, seed: int = 0, p_place: dict | None = None) -> tuple[ExperimentDir, dict]:
+    """A harness-format experiment folder under `root/runs` (para and act × seeds 0, 1, the expert, the control; val and
+    test) with seeded outcomes (`p_place`: PLACE probability per model), and its results (summaries by `split_results`)."""
+    from para_wb.evaluate import save_results
+    from para_wb.testing import tiny_config
+    ex, cfg, rng = ExperimentDir(Path(root) / "runs"), tiny_config(), np.random.default_rng(seed)
+    p_place = dict(dict(para=0.6, act=0.2, expert=1.0, control=0.0), **(p_place or {}))
+    for run in ["para-seed0", "para-seed1", "act-seed0", "act-seed1", "expert", "control"]:
+        kind = run.split("-seed")[0]
+        for sp, base in (("val", 0), ("test", 1000)):
+            rs = []
+            for i in range(n_positions):
+                place = bool(rng.random() < p_place[kind])
+                outcome = "PLACE" if place else str(rng.choice(["GRASP", "MISS"]))
+                rs.append(RolloutResult((-0.3 + 0.3 * i / n_positions, 0.1 if sp == "test" else -0.1), outcome, place, outcome != "MISS",
+                                        int(rng.integers(5, 50)), 3, float(np.round(rng.uniform(0, 2), 4)), rng.normal(size=3),
+                                        rng.normal(size=3), np.zeros((1, 3)), np.zeros(0), int(rng.integers(0, 3)), 0, None, None,
+                                        place and bool(rng.integers(0, 2)), -1, base + i, sp, None, i))
+            save_results(rs, summarize(rs), cfg, RunDir(ex / run).eval_dir(sp), run, extra=dict(key=dict(model=f"key-{run}")))
+    from para_wb.config import load_config
+    results = dict(name="synthetic", models=["para", "act"], headline=["para", "act"], seeds=[0, 1], n_train_demos=8,
+                   args=dict(preset="cpu", overrides=[], seeds=[0, 1], models=["para", "act"]), config=load_config("cpu").to_dict(), open_loop={},
+                   splits={sp: split_results(ex.rollouts(sp), ["para", "act"], "para") for sp in ("val", "test")})
+    return ex, results
