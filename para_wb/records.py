@@ -112,6 +112,8 @@ def write_records(ex, results: dict, records_dir) -> Path:
     atomic_write_text(rd / "results.json", _json_text(meta))
     for name, src in (("validation.json", ex / "validation.json"), ("test_evaluations.json", ex.test_log)):
         if src.exists(): atomic_write_text(rd / name, _json_text(load_json(src)))
+    cand = ExperimentDir(ex / "validation")                  # the validation candidates' rollouts (validation.md's rows)
+    if cand.rollouts("val"): atomic_write_text(rd / "validation_rollouts.csv", records_csv(cand, ["val"]))
     return rd
 
 # %% ../nbs/17b_records.ipynb 11
@@ -120,9 +122,9 @@ def has_records(records_dir) -> bool:
     rd = Path(records_dir)
     return (rd / "rollouts.csv").exists() and (rd / "results.json").exists()
 
-def load_rollout_records(records_dir) -> list[dict]:
-    "rollouts.csv as dicts (typed values, `RECORD_COLUMNS`), in file order."
-    path = Path(records_dir) / "rollouts.csv"
+def load_rollout_records(records_dir, name: str = "rollouts.csv") -> list[dict]:
+    "rollouts.csv (or validation_rollouts.csv) as dicts (typed values, `RECORD_COLUMNS`), in file order."
+    path = Path(records_dir) / name
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist: the experiment's records were not written (run it, or its --stage report)")
     rows = list(csv.reader(io.StringIO(path.read_text())))
     if not rows or rows[0] != RECORD_COLUMNS:
@@ -165,15 +167,16 @@ def restore_experiment_dir(records_dir, out_dir) -> ExperimentDir:
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty: restore the records into a new folder (it would overwrite a run folder)")
     rd, ex = Path(records_dir), ExperimentDir(out)
-    recs = load_rollout_records(rd)
-    by_eval = {}
-    for rec in recs: by_eval.setdefault((rec["run"], rec["split"]), []).append(rec)
-    for (run, sp), rs in by_eval.items():
-        rolls = [{k: v for k, v in _rollout_row(r).items() if k not in ("model", "seed", "run", "position", "success")} for r in rs]
-        summary = summarize([RolloutResult.from_dict(r) for r in rolls])
-        save_json(RunDir(out / run).eval_dir(sp) / "eval.json",
-                  dict(policy=run, summary=summary, cfg={}, extra=dict(key=dict(model=rs[0]["model_key"]), restored_from=str(rd)),
-                       rollouts=rolls))
+    files = [("rollouts.csv", out)] + ([("validation_rollouts.csv", out / "validation")] if (rd / "validation_rollouts.csv").exists() else [])
+    for name, base in files:
+        by_eval = {}
+        for rec in load_rollout_records(rd, name): by_eval.setdefault((rec["run"], rec["split"]), []).append(rec)
+        for (run, sp), rs in by_eval.items():
+            rolls = [{k: v for k, v in _rollout_row(r).items() if k not in ("model", "seed", "run", "position", "success")} for r in rs]
+            summary = summarize([RolloutResult.from_dict(r) for r in rolls])
+            save_json(RunDir(base / run).eval_dir(sp) / "eval.json",
+                      dict(policy=run, summary=summary, cfg={}, extra=dict(key=dict(model=rs[0]["model_key"]), restored_from=str(rd)),
+                           rollouts=rolls))
     save_json(ex.results_file, results_from_records(rd))
     for name in ("validation.json", "test_evaluations.json"):
         if (rd / name).exists(): save_json(out / name, load_json(rd / name))

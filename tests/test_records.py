@@ -25,10 +25,16 @@ def smoke_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("records_smoke")
     args = L.LeftRightArgs(smoke=True, ablations=[], out_dir=str(root / "left_right")).for_run()
     first = L.run_left_right(args)
-    # another PARA head: para-seed0 is retrained (a new model file) and evaluated on the test split a second time
+    # as on the reruns: PARA's head changed, its run folders were trained again (train refuses to overwrite a run with
+    # another config, so the old one is removed) and evaluated on the test split a second time; the test log keeps both
+    from para_wb.runs import ExperimentDir
+    shutil.rmtree(ExperimentDir(args.out_dir).run("para", 0).path)
     args2 = dataclasses.replace(args, overrides=list(args.overrides) + ["policy.para.hidden_dim=8"])
-    second = L.run_left_right(args2)
-    return root, args2, first, second
+    L.run_left_right(args2)
+    # and the evaluator settings changed once more: the same model files are evaluated again (repeated evaluations)
+    args3 = dataclasses.replace(args2, overrides=list(args2.overrides) + ["eval.max_steps=10"])
+    third = L.run_left_right(args3)
+    return root, args3, first, third
 
 
 def _final_check_cell(notebook: str) -> str:
@@ -50,13 +56,15 @@ def _run_check(source: str, results: dict, args, monkeypatch) -> None:
 @pytest.mark.slow
 def test_retrained_run_passes_the_notebooks_final_check(smoke_run, monkeypatch):
     """The three reruns that exited 1 (bench/results/cpu/experiment_{left_right,left_right_g8,near_far}_cpu_para_rerun.json)
-    retrained PARA into run folders whose test split had been evaluated before: their notebooks' final check compared the
-    log's total (`test_evaluations`) with one evaluation per run and failed after the results were written. The check
-    now counts the reported runs' current evaluations; on a retrained smoke run it passes and the pre-fix one fails."""
+    retrained PARA in experiment folders whose test split had been evaluated before (and Left -> Right 8 x 8 had evaluated
+    the same model files again under changed evaluator settings): their notebooks' final check compared the log's total
+    (`test_evaluations`) with one evaluation per run and failed after the results were written. The check now counts the
+    reported runs' current evaluations (one per run); on such a smoke run it passes and the pre-fix one fails."""
     root, args, first, second = smoke_run
     assert first["test_evaluations"] == first["test_evaluations_current"] == 2          # para, act: once each
-    assert second["test_evaluations_current"] == 2 and second["test_evaluations_replaced"] >= 1
-    assert "para-seed0" in second["replaced_runs"] and second["test_evaluations"] > 2
+    assert second["test_evaluations_current"] == 2 and second["test_evaluations_replaced"] == 1
+    assert second["test_evaluations_repeated"] == 2 and second["replaced_runs"] == ["para-seed0"]
+    assert second["test_evaluations"] == 5 and second["test_evaluations_other"] == 0
     check = _final_check_cell("left_right")
     _run_check(check, second, args, monkeypatch)                                         # the notebook's check, as committed
     old = check.replace('results["test_evaluations_current"] ==', 'results["test_evaluations"] ==', 1)
