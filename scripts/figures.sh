@@ -29,15 +29,9 @@ WORKERS="${PARA_WB_WORKERS:-2}"
 say() { printf '[figures] %s\n' "$*" >&2; }
 
 # name | notebook | module | runs folder (under data/runs) | figures folder | results.json files (relative to the runs folder) | extra papermill args
-EXPERIMENTS=(
-  "left_right|left_right|left_right|left_right|left_right|results.json|"
-  "left_right_g8|left_right|left_right|left_right_g8|left_right_g8|results.json|-y overrides: [demos.grid=8]"
-  "viewpoint|viewpoint|viewpoint|viewpoint|viewpoint|default/results.json left/results.json inner/results.json|"
-  "near_far|near_far|near_far|near_far|near_far|results.json|"
-  "corner|corner|corner|corner|corner|results.json|"
-  "distractors|distractors|distractors|distractors|distractors|results.json|"
-  "video|video|video|video|video|results.json|"
-)
+# one line per experiment, from the one list of experiments (para_wb/experiments/registry.py; the results table reads it too)
+mapfile -t EXPERIMENTS < <("$PY" -m para_wb.experiments.registry --list)
+[ "${#EXPERIMENTS[@]}" -gt 0 ] || { echo "figures.sh: python -m para_wb.experiments.registry --list printed no experiment" >&2; exit 1; }
 
 if [ "$SMOKE" = 1 ]; then
   ROOT="${PARA_WB_FIGURES_SMOKE_DIR:-$(mktemp -d -t para_wb_figures_smoke.XXXXXX)}"

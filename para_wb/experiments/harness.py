@@ -17,6 +17,7 @@ from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult
 from ..files import atomic_write_text, load_json, save_json, save_figure
 from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
+from ..records import has_records, restore_experiment_dir, split_results, write_records
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
 from ..train import RESUMABLE_KEYS, train, training_sections
@@ -25,7 +26,8 @@ from ..train import RESUMABLE_KEYS, train, training_sections
 __all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
            'layout_suffix', 'layout_text', 'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run',
            'run_validation', 'validation_markdown', 'run_experiment', 'test_log_counts', 'test_log_text',
-           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures']
+           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures',
+           'rebuild_from_records']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -456,27 +458,7 @@ def collect_results(args: ExperimentArgs, ex: ExperimentDir, splits: list, kinds
     metas = list_demos(dataset)
     test_ids = [m["demo"] for m in metas if m["success"] and m["demo"] not in set(train_ids)]
     for sp in splits:
-        rows = ex.rollouts(sp)
-        df = rollout_frame(rows)
-        per_model = {}
-        for kind in kinds + ["expert", "control"]:
-            sub = df[df["model"] == kind]
-            if not len(sub): continue
-            rs = [RolloutResult.from_dict(r) for r in rows if r["model"] == kind]
-            s = summarize(rs)
-            rate, blo, bhi = cluster_bootstrap_rate(df, kind) if kind not in ("expert", "control") else (s["success"], float("nan"), float("nan"))
-            per_model[kind] = dict(s, boot_low=blo, boot_high=bhi, n_seeds=int(sub["seed"].nunique()), n_positions=int(sub["position"].nunique()))
-        comps = []
-        pairs = [(args.models[0], k) for k in kinds[1:]] if len(kinds) > 1 else []
-        for a, b in pairs:
-            if a in per_model and b in per_model: comps.append(compare_models(df, a, b))
-        learned = df[df["model"].isin(kinds)]
-        out["splits"][sp] = dict(models=per_model, comparisons=comps,
-                                 per_seed=per_seed_table(learned).reset_index().to_dict(orient="records"),
-                                 per_position=per_position_table(df).reset_index().to_dict(orient="records"),
-                                 positions={str(r["position_id"]): (r["bowl_x"], r["bowl_y"]) for r in rows},
-                                 views={str(r["position_id"]): (r["viewpoint_theta"], r["viewpoint_phi"]) for r in rows
-                                        if r.get("viewpoint_theta") is not None})
+        out["splits"][sp] = split_results(ex.rollouts(sp), kinds, args.models[0])
     ol = {}
     for kind in kinds:
         for seed in args.seeds:
@@ -571,7 +553,10 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
 
 # %% ../../nbs/experiments/30_harness.ipynb 32
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
-    "positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png."
+    """positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png;
+    first, the experiment's records (`figures_dir/records`, `para_wb.records.write_records`: one row per rollout and the
+    report inputs), so every report an experiment writes leaves behind what rebuilds its numbers from a clone."""
+    write_records(ex, results, Path(figures_dir) / "records")
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from para_wb.plots import plot_positions, plot_success_map, plot_heatmap_snapshots, plot_rollout_rows
@@ -607,3 +592,19 @@ def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, d
             except FileNotFoundError: pass
     if rows: made.append(save_figure(plot_rollout_rows(rows), fd / "rollout_frames.png"))
     return made
+
+# %% ../../nbs/experiments/30_harness.ipynb 34
+def rebuild_from_records(records_dir, markdown, args_cls, work_dir) -> tuple[str, dict]:
+    """results.md rebuilt from an experiment's records alone (no run folder): the records laid out under `work_dir/runs`,
+    the results recomputed from the rollout rows, and `markdown(args, results)` (the experiment's results.md function,
+    `args` an `args_cls` with the recorded arguments and the restored folders) makes the text. Returns (text, results)."""
+    if not has_records(records_dir):
+        raise FileNotFoundError(f"{records_dir}: no records (rollouts.csv + results.json); the experiment's report writes them "
+                                f"(--stage report on its run folder), a clone without them cannot rebuild it")
+    work = Path(work_dir)
+    ex = restore_experiment_dir(records_dir, work / "runs")
+    results = ex.results()
+    names = {f.name for f in fields(args_cls)}
+    args = args_cls(**{k: v for k, v in results["args"].items() if k in names})
+    args = dataclasses.replace(args, out_dir=str(ex.path), figures_dir=str(work / "figures"))
+    return markdown(args, results), results

@@ -18,8 +18,8 @@ from ..runs import ExperimentDir
 
 # %% auto 0
 __all__ = ['PAPER', 'FRAMED_CAMERA', 'G8', 'C3', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'left_right_split',
-           'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'write_reports',
-           'run_left_right', 'report_left_right', 'main']
+           'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'report_markdown',
+           'write_reports', 'run_left_right', 'report_left_right', 'main']
 
 # %% ../../nbs/experiments/left_right.ipynb 5
 @dataclass
@@ -129,14 +129,19 @@ def pick_candidates(names: list[str]) -> dict:
     if bad: raise SystemExit(f"unknown candidate(s) {bad}: choose from {sorted(CANDIDATES)}")
     return {n: CANDIDATES[n] for n in names} if names else dict(CANDIDATES)
 
+def report_markdown(args: LeftRightArgs, results: dict) -> str:
+    "results.md (with the choices and their validation evidence) from saved results and validation.json (also rebuilt from records)."
+    ex = ExperimentDir(args.out_dir)
+    validation = load_json(ex / "validation.json") if (ex / "validation.json").exists() else {}
+    return results_markdown(results, "Left → Right position extrapolation: PARA vs ACT", choices_with_evidence(validation, PICKED),
+                            notes="Paper (SPEC): 128 demos, DINOv2 ViT-S at 448 px: PARA 54%, ACT 1%.")
+
 def write_reports(args: LeftRightArgs, results: dict) -> None:
     "results.md (with the choices and their validation evidence), validation.md and the figures, from saved results."
     ex = ExperimentDir(args.out_dir)
     validation = load_json(ex / "validation.json") if (ex / "validation.json").exists() else {}
-    md = results_markdown(results, "Left → Right position extrapolation: PARA vs ACT", choices_with_evidence(validation, PICKED),
-                          notes="Paper (SPEC): 128 demos, DINOv2 ViT-S at 448 px: PARA 54%, ACT 1%.")
     Path(args.figures_dir).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(args.figures_dir) / "results.md", md)
+    atomic_write_text(Path(args.figures_dir) / "results.md", report_markdown(args, results))
     if validation: atomic_write_text(Path(args.figures_dir) / "validation.md", validation_markdown(validation))
     common_figures(results, ex, args.figures_dir, args.config(), results["dataset"])
 

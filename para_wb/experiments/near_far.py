@@ -16,7 +16,8 @@ from ..files import atomic_write_text
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'NearFarArgs', 'near_far_split', 'write_reports', 'run_near_far', 'report_near_far', 'main']
+__all__ = ['PAPER', 'NearFarArgs', 'near_far_split', 'report_markdown', 'write_reports', 'run_near_far', 'report_near_far',
+           'main']
 
 # %% ../../nbs/experiments/near_far.ipynb 5
 @dataclass
@@ -38,18 +39,21 @@ def near_far_split(cfg: Config, camera) -> Split:
                           f"the midline of scene.bowl_x_range); test at random positions in the far half")
 
 # %% ../../nbs/experiments/near_far.ipynb 10
+def report_markdown(args: NearFarArgs, results: dict) -> str:
+    "results.md from saved results (also rebuilt from records)."
+    return results_markdown(results, "Near → Far position extrapolation: PARA vs ACT",
+                            notes="Paper (SPEC): near half → far half, DINOv2 ViT-S at 448 px: PARA 46%, ACT 7%. No choice was made on "
+                                  "this experiment's data: the policies' settings are the preset's, chosen on Left → Right validation "
+                                  "(`figures/left_right/validation.md`).",
+                            test_title="Test: unseen positions in the far half",
+                            val_title="Validation: held-out positions in the near half (in-distribution control)")
+
 def write_reports(args: NearFarArgs, results: dict) -> None:
     "results.md and the figures (positions, success maps, heatmaps, rollout frames, 4 × 3 rollout grids) from saved results."
     args = args.resolved()
     ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
     fd.mkdir(parents=True, exist_ok=True)
-    md = results_markdown(results, "Near → Far position extrapolation: PARA vs ACT",
-                          notes="Paper (SPEC): near half → far half, DINOv2 ViT-S at 448 px: PARA 46%, ACT 7%. No choice was made on "
-                                "this experiment's data: the policies' settings are the preset's, chosen on Left → Right validation "
-                                "(`figures/left_right/validation.md`).",
-                          test_title="Test: unseen positions in the far half",
-                          val_title="Validation: held-out positions in the near half (in-distribution control)")
-    atomic_write_text(fd / "results.md", md)
+    atomic_write_text(fd / "results.md", report_markdown(args, results))
     common_figures(results, ex, fd, args.config(), results["dataset"])
     rollout_grid_figures(ex, results, fd, "test")
 

@@ -22,7 +22,7 @@ from ..stats import wilson_interval
 __all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'recipe_steps', 'VideoArgs',
            'video_split', 'save_video_samples', 'load_video_samples', 'plot_generated_vs_truth',
            'plot_video_action_alignment', 'recipe_rows', 'recipe_markdown', 'plot_recipe_table', 'pretrain_runs',
-           'write_reports', 'run_video', 'report_video', 'main']
+           'report_markdown', 'write_reports', 'run_video', 'report_video', 'main']
 
 # %% ../../nbs/experiments/video.ipynb 5
 PAPER_STEPS = {"pretrain": 4000, "two_stage": 3000, "scratch": 10000, "frozen": 12000, "two_stage_global": 2000}
@@ -208,11 +208,8 @@ def pretrain_runs(args: VideoArgs, split: Split, dataset) -> dict:
     if not need: return {}
     return {s: train_run(args.config("pretrain", s), dataset, args.pretrain_run(s), split, args.progress) for s in args.seeds}
 
-def write_reports(args: VideoArgs, results: dict) -> None:
-    "results.md, the recipe table and figure, generated-vs-true frames, video ↔ action alignment, 4 × 3 rollout grids, from saved files."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
+def report_markdown(args: VideoArgs, results: dict) -> str:
+    "results.md (with the recipe table) from saved results (also rebuilt from records)."
     rows = recipe_rows(results, "test" if "test" in results["splits"] else "val")
     pre = results.get("pretrain", {})
     pre_txt = ", ".join(f"seed {s}: {i.get('steps')} steps in {(i.get('seconds') or 0) / 60:.1f} min" for s, i in pre.items()) or "none"
@@ -220,10 +217,17 @@ def write_reports(args: VideoArgs, results: dict) -> None:
              f"Video pretraining (`train.stage=backbone`, diffusion loss only): {pre_txt}. The header's step count is the preset's; "
              "each recipe's steps are in the table. Paper (SPEC): two-stage 92%, from scratch 55%, frozen 0%, global regression 0%, "
              "with SVD at 576×320 on a GPU.")
-    md = results_markdown(results, "Video-diffusion backbone (SVD UNet): four training recipes", notes=notes,
-                          test_title="Test: random positions over the whole bowl area",
-                          val_title="Validation: random positions over the whole bowl area (other draws)")
-    atomic_write_text(fd / "results.md", md)
+    return results_markdown(results, "Video-diffusion backbone (SVD UNet): four training recipes", notes=notes,
+                            test_title="Test: random positions over the whole bowl area",
+                            val_title="Validation: random positions over the whole bowl area (other draws)")
+
+def write_reports(args: VideoArgs, results: dict) -> None:
+    "results.md, the recipe table and figure, generated-vs-true frames, video ↔ action alignment, 4 × 3 rollout grids, from saved files."
+    args = args.resolved()
+    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
+    fd.mkdir(parents=True, exist_ok=True)
+    rows = recipe_rows(results, "test" if "test" in results["splits"] else "val")
+    atomic_write_text(fd / "results.md", report_markdown(args, results))
     common_figures(results, ex, fd, args.config(), results["dataset"])
     rollout_grid_figures(ex, results, fd, "test" if "test" in results["splits"] else "val")
     if rows: save_figure(plot_recipe_table(rows), fd / "recipes.png")
