@@ -16,7 +16,7 @@ from ..files import atomic_write_text
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'RandomPositionsArgs', 'random_positions_split', 'write_reports', 'run_random_positions',
+__all__ = ['PAPER', 'RandomPositionsArgs', 'random_positions_split', 'report_markdown', 'write_reports', 'run_random_positions',
            'report_random_positions', 'main']
 
 # %% ../../nbs/experiments/random_positions.ipynb 5
@@ -38,16 +38,20 @@ def random_positions_split(cfg: Config) -> Split:
                           f"(x in {tuple(s.bowl_x_range)}, y in {tuple(s.bowl_y_range)} m)")
 
 # %% ../../nbs/experiments/random_positions.ipynb 10
+def report_markdown(args: RandomPositionsArgs, results: dict) -> str:
+    "results.md from saved results (also rebuilt from records)."
+    return results_markdown(results, "Random positions over the whole grid: PARA vs ACT",
+                            notes="The authors' notes (not the project page): 10 random positions, PARA 19%, ACT 27%. No choice was "
+                                  "made on this experiment's data: the policies' settings are the preset's.",
+                            test_title="Test: random positions over the whole bowl area",
+                            val_title="Validation: other random positions over the same area (the same distribution)")
+
 def write_reports(args: RandomPositionsArgs, results: dict) -> None:
     "results.md and the figures (positions, success maps, heatmaps, rollout frames, 4 × 3 rollout grids) from saved results."
     args = args.resolved()
     ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
     fd.mkdir(parents=True, exist_ok=True)
-    md = results_markdown(results, "Random positions over the whole grid: PARA vs ACT",
-                          notes="The authors' notes (not the project page): 10 random positions, PARA 19%, ACT 27%. No choice was "
-                                "made on this experiment's data: the policies' settings are the preset's.",
-                          test_title="Test: random positions over the whole bowl area",
-                          val_title="Validation: other random positions over the same area (the same distribution)")
+    md = report_markdown(args, results)
     atomic_write_text(fd / "results.md", md)
     common_figures(results, ex, fd, args.config(), results["dataset"])
     rollout_grid_figures(ex, results, fd, "test")

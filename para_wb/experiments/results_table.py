@@ -31,6 +31,7 @@ class Entry:
     split: str = "test"             # the evaluation reported
     notebook: str = ""              # nbs/experiments/<notebook>.ipynb makes it
     figures: str = ""               # figures/<figures>/results.md has the details
+    layout: str = "fixed_plate"     # the task layout it runs under (scene.layout): fixed_plate, or pair (bowl and plate move together)
 
 ENTRIES = [
     Entry("Left → Right", "left half → right half (object position)", "left_right",
@@ -55,7 +56,14 @@ ENTRIES = [
     # from scratch (paper 55%) and frozen (0%) are in figures/video/results.md
     Entry("Video backbone (SVD UNet), two-stage", "position grid → random positions (video pretrain → joint; PARA vs global regression)",
           "video", {"para": 0.92, "act": 0.0}, notebook="video", figures="video"),
+    Entry("Random positions (whole grid)", "every grid demo → random positions over the same area (interpolation)", "random_positions",
+          {"para": 0.19, "act": 0.27}, notebook="random_positions", figures="random_positions"),
 ]
+# The same experiments under the authors' task layout (scene.layout=pair: bowl and plate shifted together over 15 × 20 cm),
+# folders suffixed _pair; the paper's numbers were measured on this layout.
+ENTRIES += [Entry(e.experiment, e.axis, e.run_dir.replace("/", "_pair/", 1) if "/" in e.run_dir else e.run_dir + "_pair", e.paper,
+                  e.split, e.notebook, e.figures.replace("/", "_pair/", 1) if "/" in e.figures else e.figures + "_pair", layout="pair")
+            for e in ENTRIES if e.run_dir not in ("left_right_g8", "video", "corner")]   # corner: the pair grid ties at N = 32
 
 def results_path(entry: Entry, runs_root="data/runs", smoke: bool = False) -> Path:
     """Where `entry`'s results.json is: <runs_root>/<run_dir>/results.json; for smoke runs (each notebook run with
@@ -76,7 +84,7 @@ def records_path(entry: Entry, figures_root="figures", smoke: bool = False, runs
 COLUMNS = ["experiment", "axis", "evaluation", "status", "para_k", "para_n", "para_rate", "para_wilson_low", "para_wilson_high",
            "para_boot_low", "para_boot_high", "act_k", "act_n", "act_rate", "act_wilson_low", "act_wilson_high", "act_boot_low",
            "act_boot_high", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_method", "n_positions", "seeds", "expert_k",
-           "expert_n", "n_train_demos", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
+           "expert_n", "n_train_demos", "layout", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
 
 def config_drift(res: dict, kinds) -> str:
     """How the policy blocks a result was trained with differ from what its preset (+ its overrides) holds today,
@@ -97,7 +105,7 @@ def entry_row(entry: Entry, path, results: dict | None = None) -> dict:
     "The table row of `entry` from `results` (default: the results.json at `path`; status 'not run' when there is none)."
     path = Path(path)
     row = {c: None for c in COLUMNS}
-    row.update(experiment=entry.experiment, axis=entry.axis, evaluation=entry.split, results=str(path),
+    row.update(experiment=entry.experiment, axis=entry.axis, evaluation=entry.split, results=str(path), layout=entry.layout,
                paper_para=entry.paper.get("para"), paper_act=entry.paper.get("act"))
     if results is None and not path.exists(): return dict(row, status="not run")
     res = load_json(path) if results is None else results
@@ -115,6 +123,8 @@ def entry_row(entry: Entry, path, results: dict | None = None) -> dict:
     ex = sp["models"].get("expert")
     if ex: row.update(expert_k=ex["PLACE"], expert_n=ex["n"])
     args = res.get("args", {})
+    ran = ((res.get("config") or {}).get("scene") or {}).get("layout", "fixed_plate")   # results older than the key: fixed plate
+    if ran != entry.layout: return dict(row, status=f"{path} ran with scene.layout={ran}, this row is layout {entry.layout}")
     row.update(status="done", seeds=" ".join(str(s) for s in res.get("seeds", args.get("seeds", []))), n_train_demos=res.get("n_train_demos"),
                preset=args.get("preset"), overrides=" ".join(args.get("overrides", [])), config_drift=config_drift(res, [k for k in (a, b) if k]))
     if row["n_positions"] is None and a in sp["models"]: row["n_positions"] = sp["models"][a].get("n_positions")
@@ -166,12 +176,12 @@ def _arm(r: dict, key: str) -> str:
 def table_markdown(rows: list) -> str:
     "The results table as markdown: one row per entry, ours beside the paper's."
     lines = ["| experiment | train → test | PARA: PLACE (95% Wilson; cluster bootstrap) | ACT: PLACE (95% Wilson; cluster bootstrap) | "
-             "PARA − ACT (95% CI), paired p | rollouts per arm (seeds × positions) | expert | preset | paper PARA | paper ACT |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "PARA − ACT (95% CI), paired p | rollouts per arm (seeds × positions) | expert | layout | preset | paper PARA | paper ACT |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         paper = (_pct(r["paper_para"]) if r["paper_para"] is not None else "–", _pct(r["paper_act"]) if r["paper_act"] is not None else "–")
         if r["status"] != "done":
-            lines.append(f"| {r['experiment']} | {r['axis']} | {r['status']} | {r['status']} | – | – | – | – | {paper[0]} | {paper[1]} |")
+            lines.append(f"| {r['experiment']} | {r['axis']} | {r['status']} | {r['status']} | – | – | – | {r['layout']} | – | {paper[0]} | {paper[1]} |")
             continue
         comp = "–" if r["p_value"] is None else (f"{r['diff']:+.2f} ({r['diff_ci_low']:+.2f} … {r['diff_ci_high']:+.2f}), "
                                                  f"p = {r['p_value']:.3g} ({r['p_method']}, {r['n_positions']} positions)")
@@ -181,7 +191,7 @@ def table_markdown(rows: list) -> str:
         preset = f"`{r['preset']}`" + (f" ({r['overrides']})" if r["overrides"] else "")
         if r.get("config_drift"): preset += f" **ran with {r['config_drift']}**"
         lines.append(f"| {r['experiment']} | {r['axis']} | {_arm(r, 'para')} | {_arm(r, 'act')} | {comp} | {r['para_n']} ({seeds} × {n_pos}) "
-                     f"| {expert} | {preset}, {r['n_train_demos']} training demos | {paper[0]} | {paper[1]} |")
+                     f"| {expert} | {r['layout']} | {preset}, {r['n_train_demos']} training demos | {paper[0]} | {paper[1]} |")
     return "\n".join(lines) + "\n"
 
 def results_markdown_all(rows: list) -> str:
