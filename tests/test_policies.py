@@ -1,4 +1,4 @@
-"Every registered policy trains through `para_wb.train` on the tiny dataset, reloads from its checkpoint, and predicts."
+"Every registered policy trains, reloads and predicts; and what they predict is right: PARA decoding (argmax and refine) lands on known pixels and world points, regression outputs de-normalise to known world coordinates."
 import numpy as np
 import pytest
 import torch

@@ -99,3 +99,17 @@ def test_wilson_interval_values():
     assert lo < 0.0258 and hi > 0.1986
     assert wilson_interval(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="0 <= k <= n"): wilson_interval(3, 2)
+
+
+def test_monte_carlo_never_reports_zero_and_stat_has_a_sign():
+    dom = [dict(model=m, seed=0, position=p, success=m == "A") for m in "AB" for p in range(20)]
+    mc = paired_permutation_test(dom, "A", "B", method="monte carlo", n_resamples=1000, seed=0)
+    assert mc["p_value"] == 1 / 1001 and mc["method"] == "monte carlo"
+    assert paired_permutation_test(dom, "B", "A")["stat"] == -1.0 and paired_permutation_test(dom, "A", "B")["stat"] == 1.0
+
+
+def test_bootstrap_pairs_positions_across_models():
+    "Identical per-position outcomes for both models: with one shared position draw every replicate difference is 0."
+    recs = [dict(model=m, seed=s, position=p, success=p % 3 == 0) for m in "AB" for s in range(2) for p in range(12)]
+    ci = cluster_bootstrap_ci(recs, "A", "B", n_boot=500)
+    assert (ci["diff"], ci["ci_low"], ci["ci_high"]) == (0.0, 0.0, 0.0)
