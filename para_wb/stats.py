@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.stats import norm
 
 # %% auto 0
-__all__ = ['ROLLOUT_COLUMNS', 'MAX_EXACT_POSITIONS', 'wilson_interval', 'rollout_frame', 'per_seed_table', 'per_position_table',
+__all__ = ['ROLLOUT_COLUMNS', 'MAX_EXACT_WORK', 'wilson_interval', 'rollout_frame', 'per_seed_table', 'per_position_table',
            'shared_positions', 'position_differences', 'paired_permutation_test', 'cluster_bootstrap_ci',
            'cluster_bootstrap_rate', 'compare_models', 'comparison_markdown']
 
@@ -111,11 +111,11 @@ def position_differences(df, a: str, b: str) -> pd.Series:
     return (rate[a] - rate[b]).rename("d").loc[shared]
 
 # %% ../nbs/07a_stats.ipynb 22
-MAX_EXACT_POSITIONS = 20      # 2^20 ≈ 1e6 sign patterns: under a second
-_CHUNK = 1 << 16              # sign patterns per vectorised chunk (~10 MB at m = 20)
+MAX_EXACT_WORK = 200_000_000  # positions × support of the summed differences: at most a few seconds of convolution
+_CHUNK = 1 << 16              # sign patterns per vectorised chunk
 
-def _exact_sign_flip_count(d: np.ndarray, observed: float, tol: float) -> tuple[int, int]:
-    "Number of the 2^m sign patterns whose |sum| reaches `observed`, and 2^m, enumerated in chunks."
+def _enumerated_sign_flip_count(d: np.ndarray, observed: float, tol: float) -> tuple[int, int]:
+    "Brute force, the reference `'exact'` is tested against: how many of the 2^m sign patterns reach `observed`, and 2^m."
     m, total, count = len(d), 1 << len(d), 0
     bit = np.arange(m, dtype=np.int64)
     for start in range(0, total, _CHUNK):
@@ -123,6 +123,28 @@ def _exact_sign_flip_count(d: np.ndarray, observed: float, tol: float) -> tuple[
         signs = 1.0 - 2.0 * ((idx[:, None] >> bit) & 1)       # pattern number -> its m signs
         count += int((np.abs(signs @ d) >= observed - tol).sum())
     return count, total
+
+def _integer_differences(df: pd.DataFrame, a: str, b: str, shared: list) -> list[int]:
+    "L·d_p as Python ints, L the lcm of every rollout count n_a(p), n_b(p): d_p = k_a/n_a − k_b/n_b exactly, no rounding."
+    g = df[df.position.isin(shared)].groupby(["model", "position"])["success"].agg(["sum", "size"])
+    ka, na = (list(map(int, g.loc[a].loc[shared, c])) for c in ("sum", "size"))
+    kb, nb = (list(map(int, g.loc[b].loc[shared, c])) for c in ("sum", "size"))
+    L = math.lcm(*na, *nb)
+    return [x * (L // n) - y * (L // m) for x, n, y, m in zip(ka, na, kb, nb)]
+
+def _exact_work(D: list[int]) -> int: return len(D) * (2 * sum(abs(x) for x in D) + 1)
+
+def _exact_sign_flip_p(D: list[int]) -> float:
+    "P(|Σ ±D_i| ≥ |Σ D_i|) under independent fair signs: the m two-point laws (±D_i, ½ each) convolved on the integer sums."
+    observed, D = abs(sum(D)), [abs(x) for x in D if x != 0]
+    M = sum(D)
+    pmf = np.zeros(2 * M + 1); pmf[M] = 1.0                  # pmf[s + M] = P(sum = s), s from −M to M
+    for x in D:
+        new = np.zeros_like(pmf)
+        new[x:] += pmf[:len(pmf) - x]; new[:len(pmf) - x] += pmf[x:]
+        pmf = 0.5 * new
+    s = np.abs(np.arange(-M, M + 1))
+    return min(1.0, float(pmf[s >= observed].sum()))         # integers: `>=` needs no tolerance
 
 def _monte_carlo_sign_flip_count(d: np.ndarray, observed: float, tol: float, n_resamples: int, seed) -> int:
     "Number of `n_resamples` random sign patterns whose |sum| reaches `observed`."
@@ -138,23 +160,24 @@ def _pooled_rate(df: pd.DataFrame, model: str) -> float:
     return float(df.loc[df.model == model, "success"].mean())
 
 def paired_permutation_test(df, a: str, b: str, n_resamples: int = 100_000, seed=0, method: str = "auto") -> dict:
-    "Two-sided sign-flip test over shared positions of H0 'a and b succeed equally often'."
+    "Two-sided sign-flip test over shared positions of H0 'a and b succeed equally often'; exact whenever that is cheap."
     if method not in ("auto", "exact", "monte carlo"):
         raise ValueError(f"method must be 'auto', 'exact' or 'monte carlo', got {method!r}")
     if int(n_resamples) < 1: raise ValueError(f"n_resamples must be >= 1, got {n_resamples}; 100_000 is a good default")
     df = rollout_frame(df)
     shared = shared_positions(df, a, b)
     d_all = position_differences(df, a, b).to_numpy(float)
-    d = d_all[d_all != 0]
-    if method == "auto": method = "exact" if len(d) <= MAX_EXACT_POSITIONS else "monte carlo"
-    if method == "exact" and len(d) > 24:
-        raise ValueError(f"exact enumeration of 2^{len(d)} sign patterns is too slow; use method='monte carlo'")
-    observed, tol = abs(d.sum()), 1e-9 * max(1.0, np.abs(d).sum())   # sums: the 1/n_positions cancels
-    if len(d) == 0: p = 1.0                                          # every flip gives the observed 0
-    elif method == "exact":
-        count, total = _exact_sign_flip_count(d, observed, tol)
-        p = count / total
+    D = [x for x in _integer_differences(df, a, b, shared) if x != 0]
+    feasible = _exact_work(D) <= MAX_EXACT_WORK
+    if method == "auto": method = "exact" if feasible else "monte carlo"
+    if method == "exact" and not feasible:
+        raise ValueError(f"the exact null distribution needs {_exact_work(D):.3g} steps (limit MAX_EXACT_WORK = "
+                         f"{MAX_EXACT_WORK:.3g}): rollout counts differ too much between positions; use method='monte carlo'")
+    if not D: p = 1.0                                                # every flip gives the observed 0
+    elif method == "exact": p = _exact_sign_flip_p(D)
     else:
+        d = d_all[d_all != 0]
+        observed, tol = abs(d.sum()), 1e-9 * max(1.0, np.abs(d).sum())   # sums: the 1/n_positions cancels
         count = _monte_carlo_sign_flip_count(d, observed, tol, int(n_resamples), seed)
         p = (1 + count) / (1 + int(n_resamples))
     both = df[df.position.isin(shared)]
@@ -163,7 +186,7 @@ def paired_permutation_test(df, a: str, b: str, n_resamples: int = 100_000, seed
                 n_seeds_a=int(both.loc[both.model == a, "seed"].nunique()),
                 n_seeds_b=int(both.loc[both.model == b, "seed"].nunique()))
 
-# %% ../nbs/07a_stats.ipynb 33
+# %% ../nbs/07a_stats.ipynb 35
 def _count_matrices(df: pd.DataFrame, model: str, positions: list) -> tuple[np.ndarray, np.ndarray]:
     "Successes and rollouts of `model`, as (seeds × `positions`) float matrices (0 where a cell has no rollouts)."
     sub = df[(df.model == model) & df.position.isin(positions)]
@@ -225,7 +248,7 @@ def cluster_bootstrap_rate(df, model: str, n_boot: int = 10_000, seed=0, level: 
     lo, hi = _percentile_interval(np.concatenate(rates), level)
     return float(k.sum() / n.sum()), lo, hi
 
-# %% ../nbs/07a_stats.ipynb 39
+# %% ../nbs/07a_stats.ipynb 43
 def _format_p(p: float) -> str: return f"{p:.3g}"
 
 def _format_diff(x: float) -> str: return f"{round(x, 2) + 0.0:+.2f}"   # + 0.0: no "-0.00"
@@ -255,7 +278,7 @@ def compare_models(df, a: str, b: str, n_resamples: int = 100_000, n_boot: int =
                 n_seeds_a=test["n_seeds_a"], n_seeds_b=test["n_seeds_b"], alpha=alpha, significant=significant,
                 verdict=verdict)
 
-# %% ../nbs/07a_stats.ipynb 43
+# %% ../nbs/07a_stats.ipynb 47
 def comparison_markdown(results) -> str:
     "Markdown table (comparison, diff, CI, p, method, positions, seeds) of one or a list of `compare_models` results."
     results = [results] if isinstance(results, dict) else list(results)

@@ -69,9 +69,22 @@ def test_place_without_release_is_place_not_released(sim):
         def predict(self, obs):
             p = super().predict(obs)
             return Prediction(p.waypoints, np.ones_like(p.gripper))       # always closed: carries, never lets go
-    r = teleport_servo_rollout(scene, NeverOpens(scene), (-0.2, 0.1), cfg.eval)
-    assert r.outcome in ("PLACE", "GRASP") and not r.released
-    if r.outcome == "PLACE": assert r.place_step > 0 and r.n_steps <= r.place_step + cfg.eval.release_steps
+    on_plate = []                          # LIBERO's predicate as the evaluator saw it, with the gripper command then
+    def watched():
+        held = type(scene).bowl_on_plate(scene)
+        on_plate.append((held, float(scene.gripper_cmd)))
+        return held
+    scene.bowl_on_plate = watched
+    try: r = teleport_servo_rollout(scene, NeverOpens(scene), (-0.2, 0.1), cfg.eval)
+    finally: del scene.bowl_on_plate
+    # the precondition the claim rests on: the bowl really was on the plate, and the gripper never opened
+    assert len(r.gripper) == r.n_steps > 0 and (r.gripper > 0).all(), r.gripper
+    held = [g for h, g in on_plate if h]
+    assert held and all(g > 0 for g in held), on_plate
+    assert np.linalg.norm(r.final_bowl[:2] - r.final_plate[:2]) < 0.03, (r.final_bowl, r.final_plate)
+    # ... and the claim: that is PLACE (a success), kept for the whole release window, and not released
+    assert r.outcome == "PLACE" and r.placed and r.success and r.lifted and not r.released
+    assert r.place_step == 1 + [h for h, _ in on_plate].index(True) and r.n_steps == r.place_step + cfg.eval.release_steps
 
 
 class NaNPolicy:

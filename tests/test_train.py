@@ -97,3 +97,21 @@ def test_resume_with_other_config_is_refused(dataset, tmp_path):
         train(other, dataset, tmp_path / "r", progress=False, model_fn=TinyModel)
     with pytest.raises(TrainError, match="demo_filter left 0 of 6 demos"):
         train(_cfg(), dataset, tmp_path / "e", progress=False, model_fn=TinyModel, demo_filter=lambda m: False)
+
+
+def test_statistics_come_from_the_training_demos_only(dataset, tmp_path):
+    "The protocol: `train` computes stats (and so bins and normalisation) over the demos `demo_filter` keeps, not the file."
+    from para_wb.dataset.stats import compute_stats, load_stats
+    seen = []
+    def model_fn(cfg, stats):
+        seen.append(stats); return TinyModel(cfg, stats)
+    cfg = _cfg()
+    cfg.train.steps, cfg.train.snapshot_steps, cfg.train.checkpoint_every = 2, [0, 2], 2
+    train(cfg, dataset, tmp_path / "run", progress=False, model_fn=model_fn, demo_filter=lambda m: m["grid_index"] >= 3)
+    want, everything = compute_stats(dataset, demos=[3, 4, 5]), compute_stats(dataset)
+    got = seen[0]
+    assert got.n_demos == 3 and got.source["demos"] == [3, 4, 5]
+    assert got.pos_mean == want.pos_mean and (got.z_min, got.z_max) == (want.z_min, want.z_max)
+    assert not np.allclose(got.pos_mean, everything.pos_mean, atol=1e-3)
+    saved = load_stats(tmp_path / "run" / "dataset_stats.json")
+    assert saved.pos_mean == want.pos_mean and saved.n_demos == 3
