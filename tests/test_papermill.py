@@ -36,7 +36,8 @@ def test_parameters_cell_is_fully_parsed(name):
     from papermill.translators import PythonTranslator
     cell = _parameters_cell(name)
     names = {p.name for p in PythonTranslator.inspect(cell)}
-    assigned = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line and not line.startswith("#")}
+    import ast
+    assigned = {t.id for n in ast.parse(cell.source).body if isinstance(n, ast.Assign) for t in n.targets}
     assert assigned <= names, f"{name}: papermill cannot parse {sorted(assigned - names)}"
 
 
