@@ -122,14 +122,14 @@ def _papermill_smoke(notebook: str, tmp_path) -> Path:
     return figs
 
 
-def _place_counts(obj) -> list:
-    "Every 'PLACE/n' fraction a results.json holds (dicts with integer PLACE and n), as results.md prints it."
+def _place_counts(results: dict) -> list:
+    """The table cells results.md must show for every (split, policy) summary of results.json:
+    '| PLACE | released | GRASP | MISS | **success%** |'."""
     out = []
-    if isinstance(obj, dict):
-        if isinstance(obj.get("PLACE"), int) and isinstance(obj.get("n"), int) and obj["n"] > 0: out.append(f"{obj['PLACE']}/{obj['n']}")
-        for v in obj.values(): out += _place_counts(v)
-    elif isinstance(obj, list):
-        for v in obj: out += _place_counts(v)
+    for split in (results.get("splits") or {}).values():
+        for s in (split.get("models") or {}).values():
+            if all(k in s for k in ("PLACE", "released", "GRASP", "MISS", "success")):
+                out.append(f"| {s['PLACE']} | {s['released']} | {s['GRASP']} | {s['MISS']} | **{100 * s['success']:.0f}%** |")
     return out
 
 
