@@ -19,7 +19,7 @@ On a GPU (`--device cuda [--amp]`, e.g. the `paper` preset's SVD-sized UNet on t
 the same variants run there, timed with `torch.cuda.synchronize()`, with bf16 autocast when `--amp`, and the peak GPU memory
 of each is recorded.
 
-Usage:  python bench/bench_video.py [--preset cpu] [--threads 2] [--rounds 3] [--steps 2] [--batch 0] [--override K=V ...]
+Usage:  python bench/bench_video.py [--preset cpu] [--threads 2] [--rounds 3] [--steps 2] [--batch 0] [--overrides K=V ...]
                                     [--device cpu|cuda] [--amp] [--out bench/results/video_cpu.json]
 """
 from __future__ import annotations
@@ -90,7 +90,7 @@ cfg_src = ["cpu", []]
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--preset", default="cpu"); p.add_argument("--override", action="append", default=[])
+    p.add_argument("--preset", default="cpu"); p.add_argument("--overrides", nargs="+", action="extend", default=[])
     p.add_argument("--threads", type=int, default=2); p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--steps", type=int, default=2, help="timed steps per variant per round (after one warm-up step)")
     p.add_argument("--batch", type=int, default=0, help="batch size (0 = the preset's train.batch_size)")
@@ -106,8 +106,8 @@ def main(argv=None):
     torch.set_num_threads(a.threads); torch.manual_seed(0)
     cuda = a.device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    cfg_src[0], cfg_src[1] = a.preset, list(a.override)
-    cfg = load_config(a.preset, a.override + ["model.backbone=svd_unet"])
+    cfg_src[0], cfg_src[1] = a.preset, list(a.overrides)
+    cfg = load_config(a.preset, a.overrides + ["model.backbone=svd_unet"])
     B = a.batch or cfg.train.batch_size
     t_build = time.perf_counter()
     wall, cpu, peak_gib, params, failed = {}, {}, {}, {}, {}
@@ -162,7 +162,7 @@ def main(argv=None):
     est_idle = {k: steps[k] * c[per[k]] / a.threads for k in steps if per[k] in c}     # CPU seconds spread over the threads: an idle machine's wall
     res = dict(date=datetime.datetime.now().isoformat(timespec="seconds"), host=platform.node(), torch=torch.__version__,
                device=a.device, gpu=torch.cuda.get_device_name() if cuda else None, amp=a.amp, build_s=round(build_s, 1),
-               peak_gpu_memory_gib=peak_gib or None, grad_checkpoint=a.grad_checkpoint, threads=a.threads, preset=a.preset, overrides=a.override, batch=B, loaded=a.loaded,
+               peak_gpu_memory_gib=peak_gib or None, grad_checkpoint=a.grad_checkpoint, threads=a.threads, preset=a.preset, overrides=a.overrides, batch=B, loaded=a.loaded,
                video=dict(frame_size=v.frame_size, frames=v.frames, block_out_channels=list(v.block_out_channels),
                           layers_per_block=v.layers_per_block, step_scale=v.step_scale),
                params=params, failed=failed or None,

@@ -164,7 +164,7 @@ def generate_distractor_scenes(cfg: Config, out_dir, n: int, scene: BowlPlateSce
     "`n` demos in the cluttered scene, each with a random bowl position and its own distractor layout."
     if cfg.scene.variant != "distractors":
         raise ConfigError(f"generate_distractor_scenes needs the cluttered scene, but scene.variant={cfg.scene.variant!r}: "
-                          f"pass scene.variant=distractors (CLI: --override scene.variant=distractors)")
+                          f"pass scene.variant=distractors (CLI: --overrides scene.variant=distractors)")
     if int(n) < 1: raise ValueError(f"n must be >= 1, got {n}")
     jobs = []
     for k in range(int(n)):
@@ -184,7 +184,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-theta", type=int, help="viewpoints: polar rings (default viewpoints.n_theta)")
     p.add_argument("--n-phi", type=int, help="viewpoints: azimuths per ring (default viewpoints.n_phi)")
     p.add_argument("--n", type=int, help="distractors: number of demos (required for --kind distractors)")
-    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. scene.image_size=64 (repeatable)")
+    p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                   help="config overrides, e.g. --overrides scene.image_size=64 demos.grid=4 (the same flag as the experiments')")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -200,7 +201,7 @@ def main(argv=None) -> Path:
     for name in wrong:
         if getattr(a, name) is not None: bad(f"--{name.replace('_', '-')} does not apply to --kind {a.kind}")
     if a.kind == "distractors" and a.n is None: bad("--kind distractors needs --n (number of demos)")
-    try: cfg = load_config(a.preset, a.override)
+    try: cfg = load_config(a.preset, a.overrides)
     except ConfigError as e: bad(str(e))
     os.environ.setdefault("MUJOCO_GL", "egl")
     t0, prog = time.time(), not a.quiet
@@ -208,8 +209,8 @@ def main(argv=None) -> Path:
         if a.kind == "positions": path = generate_position_grid(cfg, a.out, a.grid, progress=prog)
         elif a.kind == "viewpoints": path = generate_viewpoint_grid(cfg, a.out, a.demos_per_viewpoint, a.n_theta, a.n_phi, progress=prog)
         else: path = generate_distractor_scenes(cfg, a.out, a.n, progress=prog)
-    except (ConfigError, DatasetError) as e:
-        print(f"error: {e}", file=sys.stderr); raise SystemExit(1)
+    except (ConfigError, DatasetError) as e:          # the user's mistake: one line, no traceback, status 2
+        p.exit(2, f"{p.prog}: error: {e}\n")
     ms = list_demos(path)
     print(f"{path}: {len(ms)} demos, {sum(m['success'] for m in ms)} successful, {sum(m['n_steps'] for m in ms)} steps "
           f"({time.time() - t0:.0f} s this run)")

@@ -8,7 +8,8 @@ import contextlib, json, os, tempfile
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'save_json', 'load_json', 'save_figure']
+__all__ = ['atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'save_json', 'load_json', 'save_figure', 'FolderLockedError',
+           'folder_lock']
 
 # %% ../nbs/00_files.ipynb 4
 @contextlib.contextmanager
@@ -63,3 +64,32 @@ def save_figure(fig, dest, dpi: int = 120, close: bool = True) -> Path:
         import matplotlib.pyplot as plt
         plt.close(fig)
     return dest
+
+# %% ../nbs/00_files.ipynb 9
+class FolderLockedError(RuntimeError): pass
+
+@contextlib.contextmanager
+def folder_lock(folder, what: str = "folder"):
+    "Hold an exclusive lock on `folder` (its `.lock` file) for the `with` block; `FolderLockedError` if another process holds it."
+    import fcntl
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try: holder = os.read(fd, 64).decode().strip() or "?"
+            except OSError: holder = "?"
+            os.close(fd)
+            raise FolderLockedError(f"{what} {folder} is in use by another process (pid {holder}); wait for it to finish, "
+                                    f"or use another folder") from None
+        try: same = os.stat(lock).st_ino == os.fstat(fd).st_ino      # not unlinked by a holder that just finished
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0); os.write(fd, str(os.getpid()).encode()); os.fsync(fd)
+        yield folder
+    finally:
+        with contextlib.suppress(FileNotFoundError): os.unlink(lock)
+        os.close(fd)

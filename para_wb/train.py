@@ -15,14 +15,14 @@ from .dataset.storage import DatasetError, config_diff, list_demos, validate_dat
 from .dataset.stats import DatasetStats, compute_stats, load_stats, save_stats
 from .dataset.samples import PARADataset
 from .demos import only_successful
-from .files import atomic_path, atomic_write_text, save_json
+from .files import atomic_path, atomic_write_text, folder_lock, save_json
 from .policies.factory import make_model
 from .policies.backbones import backbone_sections
 from .runs import RUN_FILES, RunDir
 
 # %% auto 0
-__all__ = ['RESUMABLE_KEYS', 'TRAINING_SECTIONS', 'TrainError', 'seed_everything', 'pick_device', 'lr_factor', 'ResumableBatches',
-           'load_train_checkpoint', 'training_sections', 'train', 'main']
+__all__ = ['RESUMABLE_KEYS', 'TRAIN_CHECKPOINT_FORMAT', 'TRAINING_SECTIONS', 'TrainError', 'seed_everything', 'pick_device',
+           'lr_factor', 'ResumableBatches', 'load_train_checkpoint', 'training_sections', 'train', 'main']
 
 # %% ../nbs/15_train.ipynb 4
 # train.* keys that only change how a run is carried out, not what it computes: they may differ on resume.
@@ -138,29 +138,58 @@ def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path
     return out
 
 def _rng_state() -> dict:
-    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    "Every generator's state as tensors, numbers and strings only, so the checkpoint loads with `weights_only=True`."
+    version, mt, gauss = random.getstate()
+    kind, key, pos, has_gauss, cached = np.random.get_state()
+    s = dict(python=dict(version=int(version), state=torch.tensor(mt, dtype=torch.int64), gauss=gauss),
+             numpy=dict(kind=str(kind), key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
+                        cached_gaussian=float(cached)),
+             torch=torch.get_rng_state())
     if torch.cuda.is_available(): s["cuda"] = torch.cuda.get_rng_state_all()
     return s
 
 def _set_rng_state(s: dict):
-    random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"])
+    p, n = s["python"], s["numpy"]
+    random.setstate((p["version"], tuple(int(x) for x in p["state"].tolist()), p["gauss"]))
+    np.random.set_state((n["kind"], n["key"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    torch.set_rng_state(s["torch"])
     if "cuda" in s and torch.cuda.is_available() and len(s["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(s["cuda"])
 
+# /2: RNG states as tensors and numbers (loads with weights_only=True); /1 held numpy arrays and needed the full unpickler.
+TRAIN_CHECKPOINT_FORMAT = "para_wb.train/2"
+
 def _save_checkpoint(path: Path, cfg: Config, step: int, elapsed: float, model, opt, sched, scaler, stats: DatasetStats):
     "Everything needed to continue the run exactly, written atomically."
-    state = dict(format="para_wb.train/1", config=cfg.to_json(), stats=stats.to_dict(), step=step, elapsed_s=elapsed,
+    state = dict(format=TRAIN_CHECKPOINT_FORMAT, config=cfg.to_json(), stats=stats.to_dict(), step=step, elapsed_s=elapsed,
                  model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                  scaler=scaler.state_dict(), rng=_rng_state())
     with atomic_path(path, suffix=".pt") as tmp: torch.save(state, tmp)
 
+def _unsupported_global(e: Exception) -> str:
+    "The object torch's weights-only unpickler refused, from its long message (e.g. 'posix.system')."
+    import re
+    m = re.search(r"(?:unsupported|Unsupported global:) GLOBAL ([\w.]+)", str(e))
+    return f"it names {m.group(1)}" if m else type(e).__name__
+
 def load_train_checkpoint(path) -> dict:
-    "Read a `checkpoint.pt` written by `train` (on the CPU)."
+    """Read a `checkpoint.pt` written by `train` (on the CPU) with `torch.load(weights_only=True)`: tensors and plain
+    data only, so a run folder from someone else cannot run code here. Anything else is refused with the fix."""
+    import pickle
     path = Path(path)
-    try: return torch.load(path, map_location="cpu", weights_only=False)
+    try: ck = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise TrainError(f"{path}: refused: the checkpoint holds Python objects other than tensors and plain data, and "
+                         f"loading them could run code ({_unsupported_global(e)}); if it comes from an older "
+                         f"para_wb or from someone else, delete it (or pass resume=False) to start the run over") from None
     except Exception as e:
         raise TrainError(f"{path}: unreadable training checkpoint ({type(e).__name__}: {e}); delete it (or pass "
                          f"resume=False) to start the run over") from None
+    if not isinstance(ck, dict) or ck.get("format") != TRAIN_CHECKPOINT_FORMAT:
+        raise TrainError(f"{path}: not a {TRAIN_CHECKPOINT_FORMAT} training checkpoint (format "
+                         f"{ck.get('format') if isinstance(ck, dict) else type(ck).__name__!r}); delete it (or pass "
+                         f"resume=False) to start the run over")
+    return ck
 
 # Config sections that decide what training computes; eval.* and viewpoints.* only matter after training. Of `policy`,
 # only the trained kind's own block counts (`training_sections`): ACT does not read `policy.para`.
@@ -206,10 +235,10 @@ class _CSVLog:
         if self.f is not None: self.f.close(); self.f = None
 
 # %% ../nbs/15_train.ipynb 13
-def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
+def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
           val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
           stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
-    "Train `cfg.model` on the successful demos of `dataset_path` that `demo_filter` keeps; everything goes to `run_dir`."
+    "`train` without the run-folder lock."
     tc, run_dir, dataset_path = cfg.train, Path(run_dir), dataset_file(dataset_path)
     t_start = time.time()
 
@@ -337,13 +366,22 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
     if result["finished"]: save_json(run_dir / RUN_FILES["train"], {k: v for k, v in result.items() if k != "final"})
     return result
 
-# %% ../nbs/15_train.ipynb 34
+def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
+          val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
+          stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
+    "Train `cfg.model` on the successful demos of `dataset_path` that `demo_filter` keeps; everything goes to `run_dir` (one process at a time: `FolderLockedError` names the other)."
+    with folder_lock(run_dir, "run folder"):
+        return _train(cfg, dataset_path, run_dir, demo_filter=demo_filter, val_filter=val_filter, progress=progress,
+                      resume=resume, stop_after=stop_after, model_fn=model_fn)
+
+# %% ../nbs/15_train.ipynb 36
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
     p.add_argument("--dataset", required=True, help="packed dataset file, e.g. data/clean_grid/demos.hdf5")
     p.add_argument("--run-dir", required=True, help="where config, log, checkpoints and snapshots go")
-    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. train.steps=2000 (repeatable)")
+    p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                   help="config overrides, e.g. --overrides train.steps=2000 model.kind=act (the same flag as the experiments')")
     p.add_argument("--no-resume", action="store_true", help="start over even if run-dir holds a checkpoint")
     p.add_argument("--stop-after", type=int, help="stop after this many updates in this call (resume later)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -353,14 +391,16 @@ def main(argv=None) -> dict:
     "CLI entry point; see `python -m para_wb.train --help`."
     p = _parser(); a = p.parse_args(argv)
     if a.stop_after is not None and a.stop_after < 1: p.error(f"--stop-after must be >= 1, got {a.stop_after}")
-    try: cfg = load_config(a.preset, a.override)
-    except ConfigError as e: p.error(str(e))
-    try: r = train(cfg, a.dataset, a.run_dir, progress=not a.quiet, resume=not a.no_resume, stop_after=a.stop_after)
-    except (ConfigError, DatasetError, TrainError) as e:
-        print(f"error: {e}", file=sys.stderr); raise SystemExit(1)
+    from para_wb.files import FolderLockedError
+    from para_wb.policies.factory import check_policies
+    try:
+        cfg = load_config(a.preset, a.overrides); check_policies(cfg)
+        r = train(cfg, a.dataset, a.run_dir, progress=not a.quiet, resume=not a.no_resume, stop_after=a.stop_after)
+    except (ConfigError, DatasetError, TrainError, FolderLockedError) as e:     # the user's mistake: one line, no traceback
+        p.exit(2, f"{p.prog}: error: {e}\n")
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/15_train.ipynb 35
+# %% ../nbs/15_train.ipynb 37
 #| eval: false
 if __name__ == "__main__": main()

@@ -128,3 +128,28 @@ def test_pip_install_from_scratch(tmp_path):
                         "import para_wb.train, para_wb.dashboards.heatmaps, para_wb.scene, libero; print('ok')"],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr
+
+
+def _console_scripts() -> list:
+    "The console_scripts entry points setup.py declares, as 'name=module:function'."
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                if isinstance(k, ast.Constant) and k.value == "console_scripts": return ast.literal_eval(v)
+    return []
+
+
+def test_console_scripts_resolve_and_run():
+    "Every console script setup.py declares points at an importable function, and `para-wb --help` lists the subcommands."
+    import importlib
+    scripts = _console_scripts()
+    assert scripts, "setup.py declares no console_scripts"
+    for s in scripts:
+        name, target = s.split("=")
+        mod, fn = target.split(":")
+        assert callable(getattr(importlib.import_module(mod), fn, None)), f"console script {name} -> {target} does not resolve"
+    r = subprocess.run([sys.executable, "-m", "para_wb.cli", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0 and all(c in r.stdout for c in ("experiments", "train", "demos", "dashboards")), r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "para_wb.cli", "experiments", "left_rigth"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown experiment 'left_rigth'" in r.stderr, r.stderr

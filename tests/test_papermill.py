@@ -36,25 +36,102 @@ def test_parameters_cell_is_fully_parsed(name):
     from papermill.translators import PythonTranslator
     cell = _parameters_cell(name)
     names = {p.name for p in PythonTranslator.inspect(cell)}
-    assigned = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line and not line.startswith("#")}
+    import ast
+    assigned = {t.id for n in ast.parse(cell.source).body if isinstance(n, ast.Assign) for t in n.targets}
     assert assigned <= names, f"{name}: papermill cannot parse {sorted(assigned - names)}"
 
 
-def test_a_stale_parameters_cell_is_caught():
+def _stale_cells(root: Path) -> list:
+    "The experiment notebooks under `root`/nbs whose parameters cell is not their Args.parameters_cell() (the check above)."
+    stale = []
+    for name, (mod, cls) in sorted(EXPERIMENTS.items()):
+        nb = nbformat.read(root / "nbs" / name, 4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        if cell.source.strip() != getattr(importlib.import_module(mod), cls).parameters_cell().strip(): stale.append(name)
+    return stale
+
+
+def test_a_stale_parameters_cell_is_caught(tmp_path):
+    "The same comparison, run on a copy of the notebooks where one parameters cell is stale: it must name that notebook."
+    assert _stale_cells(ROOT) == []
+    for name in EXPERIMENTS:
+        (tmp_path / "nbs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "nbs" / name).write_bytes((ROOT / "nbs" / name).read_bytes())
+    nb = nbformat.read(tmp_path / "nbs" / "experiments/left_right.ipynb", 4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "n_test = 20" in cell.source
+    cell.source = cell.source.replace("n_test = 20", "n_test = 5")
+    nbformat.write(nb, tmp_path / "nbs" / "experiments/left_right.ipynb")
+    assert _stale_cells(tmp_path) == ["experiments/left_right.ipynb"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_notebook_names_the_project_kernel(name):
+    "Plain `papermill NB OUT -p ...` (no -k) needs the notebook's kernelspec: the para_wb kernel scripts/setup.sh registers."
+    ks = nbformat.read(ROOT / "nbs" / name, 4).metadata.get("kernelspec", {})
+    assert ks.get("name") == "para_wb" and ks.get("language") == "python", f"{name}: kernelspec {ks}"
+
+
+def test_help_notebook_lists_every_parameter_with_its_help():
+    r = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(ROOT / "nbs" / "experiments" / "left_right.ipynb")],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
     from para_wb.experiments.left_right import LeftRightArgs
-    stale = LeftRightArgs.parameters_cell().replace("n_test = 20", "n_test = 5")
-    assert stale.strip() != LeftRightArgs.parameters_cell().strip()
+    import dataclasses
+    for f in dataclasses.fields(LeftRightArgs): assert f"  {f.name}: " in r.stdout, f"--help-notebook lacks {f.name}:\n{r.stdout}"
+    assert "training seeds (each trained, not reloaded)" in r.stdout and "rollout processes" in r.stdout
+
+
+def _papermill(notebook: str, tmp_path, *params) -> subprocess.CompletedProcess:
+    "The card's plain command: `papermill nbs/experiments/<notebook> OUT -p ...` (no -k, no --language), in this venv."
+    cmd = [sys.executable, "-m", "papermill", str(ROOT / "nbs" / "experiments" / notebook), str(tmp_path / "executed.ipynb"), *params]
+    return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
+
+
+def _venv_has_kernel():
+    return (Path(sys.prefix) / "share" / "jupyter" / "kernels" / "para_wb" / "kernel.json").exists()
+
+
+@pytest.mark.skipif(not _venv_has_kernel(), reason="the para_wb kernel is not registered (scripts/setup.sh registers it)")
+def test_an_unknown_papermill_parameter_is_an_error(tmp_path):
+    r = _papermill("left_right.ipynb", tmp_path, "-p", "smoke", "True", "-p", "n_tset", "3", "-p", "out_dir", str(tmp_path / "run"))
+    assert r.returncode != 0, "an unknown parameter was accepted"
+    assert "unknown parameter(s) n_tset for LeftRightArgs" in r.stderr and "did you mean 'n_test'?" in r.stderr, r.stderr[-3000:]
+    assert not (tmp_path / "run").exists()                                      # stopped before doing anything
 
 
 def _papermill_smoke(notebook: str, tmp_path) -> Path:
-    "Run nbs/experiments/<notebook> under papermill with `-p smoke True`; return the figures folder of its run."
-    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--language", "python",
-           str(ROOT / "nbs" / "experiments" / notebook), str(tmp_path / "executed.ipynb"),
-           "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run")]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
+    """Run nbs/experiments/<notebook> under plain papermill with `-p smoke True`, writing only under tmp_path; check the
+    report against the saved numbers (every PLACE count of results.json is in results.md) and that the repository is
+    untouched; return the figures folder of its run."""
+    before = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT).stdout
+    r = _papermill(notebook, tmp_path, "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr[-3000:]
     assert "unknown parameter" not in r.stderr, r.stderr[-2000:]
-    return tmp_path / "run" / "figures"
+    assert subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT).stdout == before
+    figs = tmp_path / "run" / "figures"
+    for res in (tmp_path / "run").rglob("results.json"):
+        import json
+        md = (res.parent / "figures" / "results.md") if (res.parent / "figures" / "results.md").exists() else None
+        mds = [md] if md else list(figs.rglob("results.md"))
+        text = "\n".join(m.read_text() for m in mds)
+        counts = _place_counts(json.loads(res.read_text()))
+        assert counts, f"{res}: no PLACE counts found"
+        from collections import Counter
+        missing = [c for c, n in Counter(counts).items() if text.count(c) < n]        # each summary shown, as often as it occurs
+        assert not missing, f"{res}: results.md does not show {missing[:5]}"
+    return figs
+
+
+def _place_counts(results: dict) -> list:
+    """The table cells results.md must show for every (split, policy) summary of results.json:
+    '| PLACE | released | GRASP | MISS | **success%** |'."""
+    out = []
+    for split in (results.get("splits") or {}).values():
+        for s in (split.get("models") or {}).values():
+            if all(k in s for k in ("PLACE", "released", "GRASP", "MISS", "success")):
+                out.append(f"| {s['PLACE']} | {s['released']} | {s['GRASP']} | {s['MISS']} | **{100 * s['success']:.0f}%** |")
+    return out
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ from ..files import save_json
 from ..runs import ExperimentDir, RunDir
 
 # %% auto 0
-__all__ = ['TABLE_Z', 'PLATE_XY', 'HOME', 'FIXTURE_NOTE', 'DEFAULT_FIXTURE', 'synthetic_frame', 'fake_rollout', 'draw_outcome',
-           'make_fixture', 'main']
+__all__ = ['TABLE_Z', 'PLATE_XY', 'HOME', 'FIXTURE_NOTE', 'FIXTURE_MARKER', 'DEFAULT_FIXTURE', 'synthetic_frame', 'fake_rollout',
+           'draw_outcome', 'make_fixture', 'main']
 
 # %% ../../nbs/41_dash_fixture.ipynb 4
 TABLE_Z = 0.90
@@ -91,14 +91,28 @@ def _save_eval(run: RunDir, split: str, results: list, cfg, name: str):
     from para_wb.evaluate import save_results, summarize
     save_results(results, summarize(results), cfg, run.eval_dir(split), name, extra=dict(fixture=True))
 
-def make_fixture(root, force: bool = False, steps: int = 20, n_frames: int = 8, frame_size: int = 96, seed: int = 0) -> Path:
+FIXTURE_MARKER = ".para_wb_fixture"
+
+def _claim_fixture_root(root: Path):
+    "Make `root` a fresh fixture folder. Only a folder this module created (it holds `FIXTURE_MARKER`) is ever emptied."
+    if root.exists():
+        if not root.is_dir(): raise FileExistsError(f"fixture root {root} is a file; pass a folder path")
+        if (root / FIXTURE_MARKER).exists() or (root / "fixture.json").exists(): shutil.rmtree(root)   # ours (older ones: fixture.json)
+        elif any(root.iterdir()):
+            raise FileExistsError(f"fixture root {root} is a non-empty folder the fixture did not create (no {FIXTURE_MARKER}); "
+                                  f"refusing to delete it: pass a new or empty folder")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / FIXTURE_MARKER).write_text("written by para_wb.dashboards.fixture; the folder may be deleted and rewritten by it\n")
+
+def make_fixture(root,
+ force: bool = False, steps: int = 20, n_frames: int = 8, frame_size: int = 96, seed: int = 0) -> Path:
     "Write the fixture runs root at `root` (see above) and return it; seconds on a CPU."
     from para_wb.evaluate import Episode
     from para_wb.testing import tiny_config, tiny_dataset
     from para_wb.train import train
     root = Path(root)
     if (root / "fixture.json").exists() and not force: return root
-    if root.exists(): shutil.rmtree(root)
+    _claim_fixture_root(root)
     t0, rng = time.time(), np.random.default_rng(seed)
     cam = libero_agentview(frame_size, frame_size)
 
@@ -150,7 +164,9 @@ def main(argv=None) -> Path:
     p.add_argument("root", nargs="?", default=DEFAULT_FIXTURE)
     p.add_argument("--force", action="store_true", help="rewrite it even if complete")
     a = p.parse_args(argv)
-    t = time.time(); out = make_fixture(a.root, force=a.force)
+    t = time.time()
+    try: out = make_fixture(a.root, force=a.force)
+    except FileExistsError as e: p.exit(2, f"error: {e}\n")
     print(f"fixture runs root: {out} ({time.time() - t:.1f} s)")
     return out
 

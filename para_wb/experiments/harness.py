@@ -4,29 +4,34 @@
 
 # %% ../../nbs/experiments/30_harness.ipynb 2
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, sys, time
+import argparse, dataclasses, hashlib, json, os, sys, time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 import numpy as np
 from ..camera import view_key
 from ..config import Config, ConfigError, as_override_list, load_config
-from ..dataset.storage import data_config_diff, dataset_file, dataset_kind, list_demos, load_demo
+from ..dataset.storage import DatasetError, data_config_diff, dataset_file, dataset_kind, list_demos, load_demo
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
                               save_results, summarize)
-from ..files import atomic_write_text, load_json, save_json, save_figure
+from ..files import FolderLockedError, atomic_write_text, load_json, save_json, save_figure
 from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..records import has_records, restore_experiment_dir, split_results, write_records
 from ..runs import ExperimentDir, RunDir
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
-from ..train import RESUMABLE_KEYS, train, training_sections
+from ..train import RESUMABLE_KEYS, TrainError, train, training_sections
+from ..scene import SetupError
+
+# Errors that are the user's mistake (a bad config key or value, a missing dataset, a busy run folder, a missing set-up):
+# the command lines print them as one line, without a traceback (PARA_WB_TRACEBACK=1 shows it).
+USER_ERRORS = (ConfigError, DatasetError, TrainError, FolderLockedError, SetupError)
 
 # %% auto 0
-__all__ = ['SMOKE_OVERRIDES', 'ExperimentArgs', 'pop_stage', 'saved_results', 'rebuild_reports', 'stage_main', 'Split',
-           'layout_suffix', 'layout_text', 'open_loop_cached', 'reuse_diff', 'train_run', 'evaluate_run',
-           'run_validation', 'validation_markdown', 'run_experiment', 'test_log_counts', 'test_log_text',
-           'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures',
+__all__ = ['USER_ERRORS', 'SMOKE_OVERRIDES', 'ExperimentArgs', 'injected_parameters', 'pop_stage', 'saved_results',
+           'rebuild_reports', 'stage_main', 'Split', 'layout_suffix', 'layout_text', 'open_loop_cached', 'reuse_diff',
+           'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment', 'test_log_counts',
+           'test_log_text', 'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures',
            'rebuild_from_records']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
@@ -48,7 +53,7 @@ class ExperimentArgs:
     dataset_dir: str = ""               # "" = data/datasets/<experiment>_<preset>
     out_dir: str = ""                   # "" = data/runs/<experiment>
     figures_dir: str = ""               # "" = figures/<experiment>
-    progress: bool = True
+    progress: bool = True               # progress bars while training and evaluating
     smoke: bool = False                 # True: the same experiment shrunk to seconds (tests, a first try); see `smoke_args`
 
     def __post_init__(self):
@@ -62,12 +67,24 @@ class ExperimentArgs:
     # -- the two front doors: papermill and the command line ----------------------------------------------------
     @classmethod
     def parameters_cell(cls) -> str:
-        "The text of a papermill `parameters` cell with every field at its default (a test keeps notebooks in sync)."
-        return "\n".join(f"{f.name} = {_default(f)!r}" for f in fields(cls)) + "\n"
+        """The text of a papermill `parameters` cell: every field at its default, with the field's comment as its help
+        (`papermill --help-notebook` lists them). A test keeps each notebook's cell equal to it."""
+        # papermill skips a line holding two '=' (it cannot tell the value from the help): a '=' in a help reads '＝'
+        helps = {k: h.replace("=", "＝") for k, h in _field_help(cls).items()}
+        return "\n".join(f"{f.name} = {_default(f)!r}" + (f"  # {helps[f.name]}" if helps.get(f.name) else "")
+                         for f in fields(cls)) + "\n"
 
     @classmethod
     def from_namespace(cls, ns: dict):
-        "Build from a notebook's globals (after papermill injected its parameters)."
+        """Build from a notebook's globals (after papermill injected its parameters). A parameter papermill injected
+        (`-p NAME VALUE`) that is not a field is an error naming the valid ones: papermill itself only warns."""
+        names = {f.name for f in fields(cls)}
+        bad = sorted(injected_parameters(ns) - names)
+        if bad:
+            import difflib
+            hint = "; ".join(f"{b!r}: did you mean {m[0]!r}?" for b in bad if (m := difflib.get_close_matches(b, names, 1)))
+            raise ConfigError(f"unknown parameter(s) {', '.join(bad)} for {cls.__name__}{' (' + hint + ')' if hint else ''}; "
+                              f"valid: {', '.join(f.name for f in fields(cls))} (papermill --help-notebook NOTEBOOK lists them)")
         return cls(**{f.name: ns[f.name] for f in fields(cls) if f.name in ns})
 
     @classmethod
@@ -90,10 +107,14 @@ class ExperimentArgs:
 
     def smoke_args(self, root) -> "ExperimentArgs":
         "The same experiment shrunk to seconds (tiny images and model, 3 steps, 2+2 episodes, one seed) under `root`."
-        root = Path(root)
-        return dataclasses.replace(self, overrides=list(self.overrides) + as_override_list(SMOKE_OVERRIDES), seeds=[0],
-                                   n_val=2, n_test=2, workers=1, record=1, dataset_dir=str(root / "dataset"),
-                                   out_dir=str(root / "runs"), figures_dir=str(root / "figures"), progress=False, smoke=False)
+        root, defaults = Path(root), type(self)()
+        # what the user set explicitly wins: their overrides come after the smoke ones (`--smoke --overrides
+        # train.steps=50` trains 50 steps), and seeds / episode counts they changed from the defaults are kept
+        sizes = {k: v for k, v in dict(seeds=[0], n_val=2, n_test=2, workers=1, record=1).items()
+                 if getattr(self, k) == getattr(defaults, k)}
+        return dataclasses.replace(self, overrides=as_override_list(SMOKE_OVERRIDES) + list(self.overrides), **sizes,
+                                   dataset_dir=str(root / "dataset"), out_dir=str(root / "runs"),
+                                   figures_dir=str(root / "figures"), progress=False, smoke=False)
 
     def for_run(self) -> "ExperimentArgs":
         "These arguments, or (with `smoke=True`) their smoke version under `out_dir` (a temporary folder if unset)."
@@ -119,6 +140,34 @@ SMOKE_OVERRIDES = {"scene.image_size": 64, "model.backbone": "resnet10t", "datas
                    "policy.act": {"keypoints": 8, "mlp_dim": 32}, "policy.global": {"pred_size": 16, "hidden_dim": 16, "mlp_dim": 32},
                    "train.steps": 3, "train.batch_size": 4, "train.warmup_steps": 1, "train.snapshot_steps": [0, 3],
                    "train.log_every": 1, "train.threads": 1, "eval.max_steps": 12, "eval.release_steps": 4}
+
+def _field_help(cls) -> dict:
+    "{field: its trailing `# comment`} read from the source of `cls` and its dataclass bases ({} where there is no source)."
+    import ast, inspect, io, textwrap, tokenize
+    out = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass): continue
+        try: src = textwrap.dedent(inspect.getsource(klass))
+        except (OSError, TypeError): continue
+        comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokenize.generate_tokens(io.StringIO(src).readline)
+                    if t.type == tokenize.COMMENT}
+        for node in ast.parse(src).body[0].body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                c = next((comments[i] for i in range(node.lineno, node.end_lineno + 1) if i in comments), None)
+                if c: out[node.target.id] = c
+    return out
+
+def injected_parameters(ns: dict) -> set:
+    """Names papermill injected into a notebook (its `injected-parameters` cell, which starts with `# Parameters`), read
+    from the kernel's input history `In`; empty outside papermill."""
+    import ast
+    names = set()
+    for cell in ns.get("In") or []:
+        if isinstance(cell, str) and cell.startswith("# Parameters\n"):
+            try: tree = ast.parse(cell)
+            except SyntaxError: continue
+            names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return names
 
 def _default(f):
     if f.default is not dataclasses.MISSING: return f.default
@@ -168,7 +217,10 @@ def stage_main(args_cls, description: str, stages: dict, argv=None) -> None:
     names = tuple(stages)
     stage = pop_stage(argv, names, default="experiment" if "experiment" in names else names[0])
     args = args_cls.from_cli(argv, description).for_run()
-    out = stages[stage](args)
+    try: out = stages[stage](args)
+    except USER_ERRORS as e:                     # a bad key or value, a missing dataset, a busy folder: one line, status 2
+        if os.environ.get("PARA_WB_TRACEBACK"): raise
+        print(f"error: {e}", file=sys.stderr); raise SystemExit(2)
     print(out if isinstance(out, str) else (Path(args.resolved().figures_dir) / "results.md").read_text())
 
 # %% ../../nbs/experiments/30_harness.ipynb 8

@@ -15,7 +15,8 @@ from .regression import ACTModel, GlobalRegressionModel
 from .video import VideoBackbone    # a backbone, not a policy: registers model.backbone=svd_unet
 
 # %% auto 0
-__all__ = ['POLICY_KINDS', 'PAPER_LABELS', 'policy_class', 'policy_config', 'check_policies', 'make_model', 'load_policy_model']
+__all__ = ['POLICY_KINDS', 'PAPER_LABELS', 'policy_class', 'policy_config', 'check_policy_kinds', 'check_policies', 'make_model',
+           'load_policy_model']
 
 # %% ../../nbs/14_factory.ipynb 4
 POLICY_KINDS: tuple = tuple(POLICY_REGISTRY)
@@ -32,12 +33,25 @@ def policy_config(cfg: Config, kind: str | None = None) -> PolicyConfig:
     kind = kind or cfg.model.kind
     return policy_class(kind).config_class.from_dict(cfg.policy_options(kind), kind)
 
+def check_policy_kinds(cfg: Config) -> None:
+    """Every block of `cfg.policy` must name a registered policy: `policy.paar.pred_size=16` (a typo) is an error, not
+    ignored. Done here, not in `para_wb.config`, because only the factory knows the kinds (config imports no policy)."""
+    unknown = sorted(set(cfg.policy) - set(POLICY_REGISTRY))
+    if unknown:
+        raise ConfigError(f"unknown policy block(s) {', '.join('policy.' + k for k in unknown)}: no such policy kind; "
+                          f"known kinds: {', '.join(sorted(POLICY_REGISTRY))}")
+
 def check_policies(cfg: Config, kinds=None) -> dict:
-    "Validate the options of every policy in `kinds` (default: `model.kind`) up front; {kind: PolicyConfig}."
-    return {k: policy_config(cfg, k) for k in (kinds or [cfg.model.kind])}
+    """Validate the policy options up front: every block in `cfg.policy` (its kind and keys) and the policies in `kinds`
+    (default: `model.kind`); returns {kind: PolicyConfig} for `kinds`."""
+    check_policy_kinds(cfg)
+    want = list(kinds or [cfg.model.kind])
+    checked = {k: policy_config(cfg, k) for k in dict.fromkeys(want + sorted(cfg.policy))}
+    return {k: checked[k] for k in want}
 
 def make_model(cfg: Config, stats: DatasetStats, load_pretrained: bool = True) -> PolicyModel:
     "Build the policy named by `cfg.model.kind` with the training demos' `stats`."
+    check_policy_kinds(cfg)
     return policy_class(cfg.model.kind)(cfg, stats, load_pretrained=load_pretrained)
 
 def load_policy_model(path, map_location="cpu") -> PolicyModel:
