@@ -94,7 +94,7 @@ def path_svg(traj, size: int, colour: str) -> str:
     if not pts: return ""
     poly = " ".join(f"{u:.1f},{v:.1f}" for u, v in pts)
     return (f'<svg class="path" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
-            f'style="position:absolute;left:0;top:0;pointer-events:none">'
+            f'style="position:absolute;left:0;top:0;pointer-events:none;overflow:hidden">'
             f'<polyline points="{poly}" fill="none" stroke="black" stroke-width="3.5" stroke-opacity="0.6"/>'
             f'<polyline points="{poly}" fill="none" stroke="{colour}" stroke-width="2"/>'
             f'<circle cx="{pts[0][0]:.1f}" cy="{pts[0][1]:.1f}" r="3" fill="white" stroke="black"/></svg>')
