@@ -17,11 +17,11 @@ from .expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_
                             servo_to_waypoint, bowl_grid)
 
 # %% auto 0
-__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'REST_TOL', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction',
-           'PolicyOutputError', 'validate_prediction', 'Episode', 'episodes_at', 'RolloutResult',
+__all__ = ['WORKSPACE_LO', 'WORKSPACE_HI', 'THUMB_SIZE', 'REST_TOL', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction',
+           'PolicyOutputError', 'validate_prediction', 'Episode', 'episodes_at', 'RolloutResult', 'thumbnail',
            'teleport_servo_rollout', 'ExpertOraclePolicy', 'ReplayPolicy', 'summarize', 'success_table',
-           'table_markdown', 'SamePolicy', 'evaluate_episodes', 'evaluate_policy', 'save_results', 'load_results',
-           'load_frames']
+           'table_markdown', 'SamePolicy', 'evaluate_episodes', 'evaluate_policy', 'save_results', 'thumb_path',
+           'save_thumbnail', 'load_thumbnail', 'load_results', 'load_frames']
 
 # %% ../nbs/07_evaluate.ipynb 4
 @dataclass
@@ -121,6 +121,7 @@ class RolloutResult:
     viewpoint: tuple | None = None
     episode_index: int = -1         # index in the evaluated episode list
     stopped_at_rest: bool = False   # ended early: a stateless policy left the scene unchanged for a whole cycle (eval.stop_at_rest)
+    thumbs: list | None = None      # [first, last] frame shrunk to <= THUMB_SIZE px (every rollout; `save_results` writes them)
 
     @property
     def success(self) -> bool: return self.outcome == "PLACE"
@@ -148,6 +149,16 @@ class RolloutResult:
                    r.get("place_step", -1), r.get("position_id", -1), r.get("split", ""), vp, r.get("episode_index", -1),
                    r.get("stopped_at_rest", False))
 
+THUMB_SIZE = 64     # px: a rollout's thumbnail (its first and last frame) is at most this wide
+
+def thumbnail(img: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
+    "(H,W,3) uint8 image shrunk by the smallest whole factor that makes it at most `size` px wide (box average)."
+    img = np.asarray(img, np.uint8)
+    k = max(1, math.ceil(img.shape[1] / size))
+    if k == 1: return img.copy()
+    H, W = img.shape[0] // k * k, img.shape[1] // k * k
+    return img[:H, :W].reshape(H // k, k, W // k, k, 3).mean((1, 3)).round().astype(np.uint8)
+
 def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalConfig | None = None,
                            record_frames: bool = False, reset_info: dict | None = None) -> RolloutResult:
     "Reset to `episode` (an `Episode` or a bowl (x, y)), then render → predict → servo k waypoints, until PLACE (+ release window) or `max_steps`."
@@ -165,9 +176,11 @@ def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalCon
     at_rest, can_rest = False, bool(ecfg.stop_at_rest and getattr(policy, "stateless", False))
     def finished(): return (n_steps >= ecfg.max_steps or released or at_rest
                             or (place_step >= 0 and n_steps - place_step >= ecfg.release_steps))
+    first = None
     while not finished():
         state0 = _sim_state(scene) if can_rest else None
         img = scene.render()
+        if first is None: first = img
         if record_frames: frames.append(img)
         obs = Observation(img, scene.camera(), scene.eef_pos(), float(scene.gripper_cmd), n_steps)
         wp, g, nc = validate_prediction(policy.predict(obs), policy)
@@ -186,19 +199,21 @@ def teleport_servo_rollout(scene: BowlPlateScene, policy, episode, ecfg: EvalCon
         # A stateless policy whose whole prediction cycle left the scene unchanged will see the same observation again
         # and answer the same: the rest of the rollout would repeat this cycle. Stop; the outcome cannot change.
         if can_rest and done == k_exec and not finished() and np.abs(_sim_state(scene) - state0).max() < REST_TOL: at_rest = True
-    if record_frames: frames.append(scene.render())
+    final = scene.render()                   # rendering reads the simulation, never steps it: the outcome is unchanged
+    if record_frames: frames.append(final)
     placed = place_step >= 0
     return RolloutResult(ep.bowl_xy, rollout_outcome(placed, lifted), placed, bool(lifted), n_steps, n_pred,
                          time.perf_counter() - t0, scene.bowl_pos(), scene.plate_pos(), np.array(eef),
                          np.array(grip, dtype=float), fails, clamped, ep.distractor_seed, frames, bool(released), place_step,
-                         ep.position_id, ep.split, ep.viewpoint, stopped_at_rest=at_rest)
+                         ep.position_id, ep.split, ep.viewpoint, stopped_at_rest=at_rest,
+                         thumbs=[thumbnail(first if first is not None else final), thumbnail(final)])
 
 REST_TOL = 1e-6     # m / rad / (m/s): "unchanged" for the at-rest stop
 
 def _sim_state(scene) -> np.ndarray:
     return np.concatenate([scene.data.qpos, scene.data.qvel, [scene.gripper_cmd]])
 
-# %% ../nbs/07_evaluate.ipynb 12
+# %% ../nbs/07_evaluate.ipynb 13
 class _PlanFollower:
     "Return the next T waypoints of a plan from a cursor that `advance(k)` moves (the last one repeated at the end)."
     def _plan(self, wps, grip):
@@ -245,7 +260,7 @@ class ReplayPolicy(_PlanFollower):
     def reset(self, info: dict | None = None): self._plan(self.traj, self.g)
     def predict(self, obs: Observation) -> Prediction: return self._next()
 
-# %% ../nbs/07_evaluate.ipynb 14
+# %% ../nbs/07_evaluate.ipynb 15
 def summarize(results: list) -> dict:
     "n, count per outcome, released, success rate and its 95% Wilson interval, IK failures/clamps, mean steps and wall time."
     n = len(results)
@@ -272,7 +287,7 @@ def table_markdown(df) -> str:
     lines += ["| " + " | ".join(fmt(c, row[c]) for c in df.columns) + " |" for _, row in df.iterrows()]
     return "\n".join(lines)
 
-# %% ../nbs/07_evaluate.ipynb 17
+# %% ../nbs/07_evaluate.ipynb 18
 _WORKER: dict = {}
 
 def _worker_init(cfg: Config, policy_fn):
@@ -338,18 +353,20 @@ def evaluate_policy(scene: BowlPlateScene, policy, positions, cfg: Config | None
         r.episode_index = i; results.append(r)
     return results, summarize(results)
 
-# %% ../nbs/07_evaluate.ipynb 19
+# %% ../nbs/07_evaluate.ipynb 20
 CSV_COLUMNS = ["episode_index", "position_id", "split", "bowl_x", "bowl_y", "viewpoint_theta", "viewpoint_phi",
                "distractor_seed", "outcome", "placed", "released", "lifted", "place_step", "n_steps", "n_predictions",
                "wall_s", "ik_failures", "n_clamped", "stopped_at_rest", "has_frames"]
 
 def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name: str | None = None, extra: dict | None = None) -> dict:
-    "Write `eval.json`, `eval.csv` and the recorded rollouts' frames under `out_dir` (atomically); return their paths."
+    "Write `eval.json`, `eval.csv`, every rollout's thumbnail and the recorded rollouts' frames under `out_dir` (atomically)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     for i, r in enumerate(results):
         if r.frames:
             with atomic_path(out / "frames" / f"episode_{_index(r, i):04d}.npz", suffix=".npz") as tmp:
                 np.savez_compressed(tmp, frames=np.stack(r.frames).astype(np.uint8))
+        th = r.thumbs or ([thumbnail(r.frames[0]), thumbnail(r.frames[-1])] if r.frames else None)
+        if th: save_thumbnail(thumb_path(out, _index(r, i)), th)
     save_json(out / "eval.json", dict(policy=policy_name, summary=summary, cfg=cfg.to_dict(), extra=extra or {},
                                       rollouts=[r.to_dict() for r in results]))
     buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
@@ -358,6 +375,25 @@ def save_results(results: list, summary: dict, cfg: Config, out_dir, policy_name
     return dict(json=out / "eval.json", csv=out / "eval.csv")
 
 def _index(r, i): return r.episode_index if r.episode_index >= 0 else i
+
+def thumb_path(out_dir, episode_index: int) -> Path:
+    return Path(out_dir) / "thumbs" / f"episode_{int(episode_index):04d}.png"
+
+def save_thumbnail(path, thumbs) -> Path:
+    "Write [first, last] thumbnails side by side as one PNG (a few kB), atomically."
+    import imageio.v3 as iio
+    img = np.concatenate([np.asarray(t, np.uint8) for t in thumbs], axis=1)
+    with atomic_path(Path(path), suffix=".png") as tmp: iio.imwrite(tmp, img, extension=".png")
+    return Path(path)
+
+def load_thumbnail(out_dir, episode_index: int) -> tuple[np.ndarray, np.ndarray]:
+    "The (first, last) thumbnail frames saved for one rollout of an evaluation folder."
+    import imageio.v3 as iio
+    p = thumb_path(out_dir, episode_index)
+    if not p.exists(): raise FileNotFoundError(f"{p}: no thumbnail saved for episode {episode_index} (evaluations written "
+                                               f"before thumbnails existed have none; re-evaluate to get them)")
+    img = np.asarray(iio.imread(p))[..., :3]; w = img.shape[1] // 2
+    return img[:, :w], img[:, w:]
 
 def load_results(path) -> list:
     "Rollouts saved by `save_results` (an `eval.json` or its folder) back as `RolloutResult`s (without frames)."

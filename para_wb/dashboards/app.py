@@ -13,7 +13,7 @@ __all__ = ['VIEWS', 'make_view', 'index_page', 'page']
 # %% ../../nbs/45_dash_app.ipynb 3
 VIEWS = {"heatmaps": ("para_wb.dashboards.heatmaps", "heatmap_app", "PARA's heatmaps over training: step slider, timesteps, heights, loss"),
          "viewpoints": ("para_wb.dashboards.viewpoints", "viewpoint_app", "success over the 64 viewpoints, PARA beside ACT; click a viewpoint"),
-         "rollouts": ("para_wb.dashboards.rollouts", "rollout_app", "every evaluation rollout as a grid, filterable; click one to play it")}
+         "rollouts": ("para_wb.dashboards.rollouts", "rollout_app", "every evaluation rollout as a grid of thumbnails, page by page, filterable; click one to play it there")}
 
 def _core(): return importlib.import_module("para_wb.dashboards.core")
 
@@ -32,7 +32,12 @@ def page(view: str | None = None, root=None):
     "What `/app?view=…` shows: that dashboard, or the index (with a message for an unknown view)."
     import panel as pn
     alert = _core().alert
-    if view in VIEWS: return make_view(view, root)
+    if view in VIEWS:
+        try: return make_view(view, root)
+        except Exception as e:                          # a page that cannot even be built says why, not a blank page
+            import traceback; traceback.print_exc()
+            kind, text = _core().message_text(e)
+            return pn.Column(alert(f"The {view} dashboard could not be built: {text}", "danger"), index_page(root))
     if view: return pn.Column(alert(f"No dashboard called `{view}`; pick one below."), index_page(root))
     return index_page(root)
 

@@ -4,16 +4,19 @@
 
 # %% ../../nbs/40_dash_core.ipynb 2
 from __future__ import annotations
-import base64, functools, io, os, sys, traceback
+import base64, contextlib, functools, io, os, sys, traceback
 from pathlib import Path
 import numpy as np
 from ..camera import Camera, framed_camera, libero_agentview, world_to_pixel
+from ..files import load_json
 from ..runs import ExperimentDir, RunDir, RunMissing
 
 # %% auto 0
-__all__ = ['DEFAULT_RUNS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'message_text', 'alert',
-           'guarded', 'Slot', 'blank_figure', 'figure_json', 'click_plot', 'colorize', 'overlay', 'png_bytes',
-           'data_uri', 'gif_bytes', 'default_camera', 'episode_camera', 'trajectory_pixels']
+__all__ = ['DEFAULT_RUNS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'BrokenFile', 'reading',
+           'read_json', 'message_text', 'problems_text', 'alert', 'guarded', 'Slot', 'blank_figure', 'figure_json',
+           'click_plot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
+           'episode_camera', 'trajectory_pixels', 'experiment_note', 'eval_records', 'experiment_rollouts',
+           'experiment_episodes']
 
 # %% ../../nbs/40_dash_core.ipynb 4
 DEFAULT_RUNS = "data/runs"
@@ -30,9 +33,10 @@ def _is_experiment(p: Path) -> bool:
     return (p / "episodes.json").exists() or any(c.is_dir() for c in p.glob("*-seed*"))
 
 def find_experiments(root, depth: int = 2) -> dict:
-    "{name: ExperimentDir} of every experiment folder under `root` (name = path relative to root), sorted; {} if none."
+    "{name: ExperimentDir} of every experiment folder under `root` (name = path relative to root; `.` if `root` is one), sorted; {} if none."
     root = Path(root)
     if not root.is_dir(): return {}
+    if _is_experiment(root): return {".": ExperimentDir(root)}     # the runs root is itself one experiment's folder
     out, todo = {}, [(root, 0)]
     while todo:
         p, d = todo.pop()
@@ -52,12 +56,40 @@ def no_runs_message(root) -> str:
     return (f"No experiment folders under `{Path(root).resolve()}`. Run an experiment first "
             f"(`bash scripts/main.sh`), or open the dashboards on the fixture: `bash scripts/dashboards.sh`.")
 
+class BrokenFile(DashMessage):
+    "A run file that is there but cannot be read (cut-off JSON, truncated npz, ...); the message names it."
+    def __init__(self, path, err: BaseException):
+        self.path, self.err = Path(path), err
+        detail = str(err).replace(str(path), "the file")
+        super().__init__(f"`{path}` could not be read ({type(err).__name__}: {detail}). The rest of the page shows what "
+                         f"else is there; rerun the step that writes this file (a run interrupted while writing it, a "
+                         f"disk that filled up, or a hand edit can leave it like this).")
+
+@contextlib.contextmanager
+def reading(path):
+    "Run the body; an error from it (other than a file that is not there) becomes a `BrokenFile` naming `path`."
+    try: yield
+    except (DashMessage, FileNotFoundError): raise
+    except Exception as e: raise BrokenFile(path, e) from e
+
+def read_json(path) -> dict:
+    "`load_json(path)`, raising `BrokenFile` (naming the file) if it is not valid JSON."
+    with reading(path): return load_json(path)
+
 def message_text(e: BaseException) -> tuple[str, str]:
     "(alert type, markdown text) for an exception raised while building a view."
+    if isinstance(e, BrokenFile): return "danger", str(e)
     if isinstance(e, (DashMessage, RunMissing, FileNotFoundError)): return "warning", str(e)
     if isinstance(e, (ValueError, KeyError, OSError)):
         return "danger", f"Could not read the run files: {type(e).__name__}: {e}"
     return "danger", f"Unexpected error while drawing this view: {type(e).__name__}: {e}"
+
+def problems_text(problems) -> str:
+    "One markdown message listing every unreadable file (`problems`: BrokenFile messages), or ''."
+    problems = list(dict.fromkeys(problems))
+    if not problems: return ""
+    if len(problems) == 1: return problems[0]
+    return f"{len(problems)} files could not be read; the rest is shown.\n\n" + "\n".join(f"- {p}" for p in problems)
 
 def alert(text: str, kind: str = "warning"):
     import panel as pn
@@ -236,3 +268,43 @@ def trajectory_pixels(cam: Camera, eef) -> np.ndarray:
     uv, depth = world_to_pixel(cam, eef, return_depth=True)
     uv = np.asarray(uv, float).reshape(-1, 2); uv[np.asarray(depth).ravel() <= 0] = np.nan
     return uv
+
+# %% ../../nbs/40_dash_core.ipynb 20
+def experiment_note(ex: ExperimentDir) -> tuple[str | None, str | None]:
+    "(the fixture note of `ex`'s `experiment.json`, or None for a real experiment; a BrokenFile message, or None)."
+    if not ex.args_file.exists(): return None, None
+    try: j = read_json(ex.args_file)
+    except BrokenFile as e: return None, str(e)
+    return ((j.get("note") or "FIXTURE: no number here is a result.") if j.get("fixture") else None), None
+
+def eval_records(rd: RunDir, split: str) -> tuple[list, dict]:
+    "(the `RolloutResult`s, the config dict) of `rd`'s evaluation on `split`; `BrokenFile` names its eval.json if unreadable."
+    from para_wb.evaluate import RolloutResult
+    p = rd.eval_dir(split) / "eval.json"
+    if not p.exists(): raise RunMissing(f"{p}: missing — evaluate the run on split {split!r} first")
+    with reading(p):
+        j = load_json(p)
+        return [RolloutResult.from_dict(r) for r in j["rollouts"]], dict(j.get("cfg") or {})
+
+def experiment_rollouts(ex: ExperimentDir, split: str, trajectory: bool = False) -> tuple[list, list]:
+    """(rollout dicts as `ExperimentDir.rollouts(split)` makes them, problems): a run whose eval.json cannot be read is
+    left out and named in `problems`. `trajectory=True` adds each rollout's `eef` (N,3) and its evaluation's `cfg`."""
+    out, problems = [], []
+    for rd in ex.runs() + [ex.expert, ex.control]:
+        if not (rd.eval_dir(split) / "eval.json").exists(): continue
+        try: res, cfg = eval_records(rd, split)
+        except BrokenFile as e: problems.append(str(e)); continue
+        kind, _, seed = rd.name.partition("-seed")
+        for r in res:
+            d = dict(model=kind, seed=int(seed) if seed else 0, run=rd.name, position=r.position_id, success=r.success,
+                     **r.to_dict(trajectory=False))
+            if trajectory: d.update(eef=r.eef, cfg=cfg)
+            out.append(d)
+    return out, problems
+
+def experiment_episodes(ex: ExperimentDir) -> tuple[dict, str | None]:
+    "({split: [episode dicts]} of `ex`'s episodes.json ({} if none), a BrokenFile message or None)."
+    if not ex.episodes_file.exists(): return {}, None
+    try: return {k: list(v) for k, v in read_json(ex.episodes_file).items()}, None
+    except BrokenFile as e: return {}, str(e)
+    except AttributeError as e: return {}, str(BrokenFile(ex.episodes_file, e))

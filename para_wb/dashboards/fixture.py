@@ -13,7 +13,7 @@ from ..runs import ExperimentDir, RunDir
 
 # %% auto 0
 __all__ = ['TABLE_Z', 'PLATE_XY', 'HOME', 'FIXTURE_NOTE', 'FIXTURE_MARKER', 'DEFAULT_FIXTURE', 'synthetic_frame', 'fake_rollout',
-           'draw_outcome', 'make_fixture', 'main']
+           'draw_outcome', 'make_fixture', 'make_real_run', 'main']
 
 # %% ../../nbs/41_dash_fixture.ipynb 4
 TABLE_Z = 0.90
@@ -156,6 +156,23 @@ def make_fixture(root,
     return root
 
 # %% ../../nbs/41_dash_fixture.ipynb 13
+def make_real_run(root, n_val: int = 1, n_test: int = 2, steps: int = 4, record: int = 1) -> Path:
+    "Write `root/left_right_main`: a real tiny Left → Right experiment (see above); return the runs root `root`."
+    import os
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    from para_wb.config import as_override_list
+    from para_wb.testing import TINY_OVERRIDES, tiny_dataset
+    from para_wb.experiments.harness import run_experiment
+    from para_wb.experiments.left_right import LeftRightArgs, left_right_split
+    root = Path(root)
+    ov = as_override_list(TINY_OVERRIDES) + [f"train.steps={steps}", f"train.snapshot_steps={list(range(0, steps + 1, 2))}",
+                                             "train.log_every=1", "eval.max_steps=8", "eval.release_steps=2"]
+    args = LeftRightArgs(overrides=ov, seeds=[0], ablations=[], n_val=n_val, n_test=n_test, workers=1, record=record,
+                         n_control=1, out_dir=str(root / "left_right_main"), figures_dir=str(root / "_figures"), progress=False)
+    run_experiment(args, left_right_split(args.config()), tiny_dataset(args.config("para"), root / "_dataset"), "left_right")
+    return root
+
+# %% ../../nbs/41_dash_fixture.ipynb 16
 DEFAULT_FIXTURE = "data/dash_fixture"
 
 def main(argv=None) -> Path:
@@ -170,6 +187,6 @@ def main(argv=None) -> Path:
     print(f"fixture runs root: {out} ({time.time() - t:.1f} s)")
     return out
 
-# %% ../../nbs/41_dash_fixture.ipynb 14
+# %% ../../nbs/41_dash_fixture.ipynb 17
 #| eval: false
 if __name__ == "__main__": main()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 import numpy as np
-from .core import (DashMessage, Slot, alert, data_uri, find_experiments, no_runs_message, overlay,
-                                     runs_root)
+from .core import (DashMessage, Slot, alert, data_uri, experiment_note, find_experiments,
+                                     no_runs_message, overlay, read_json, reading, runs_root)
 from ..files import load_json
 from ..runs import RunDir, RunMissing
 
@@ -24,7 +24,7 @@ def load_snapshot(run: RunDir, step: int) -> dict:
     "`run.load_snapshot(step)`, cached (the cache key includes the file's mtime, so a rewritten snapshot is reread)."
     p = run.snapshot(step)
     if not p.exists(): run.load_snapshot(step)                  # raises RunMissing with the steps that exist
-    return _load(str(run.path), int(step), p.stat().st_mtime)
+    with reading(p): return _load(str(run.path), int(step), p.stat().st_mtime)
 
 def snapshot_view(snap: dict, image: int, t: int, where: str = "predicted") -> dict:
     "Image, heatmap (S,S), GT and predicted pixel (u, v), height distribution at the `where` ('predicted'/'ground truth') cell."
@@ -51,8 +51,13 @@ def heatmap_figure(v: dict, title: str = "", scale: int = 4):
     if v["gt_in_image"]: pts.append(("ground truth", v["gt_px"], dict(symbol="circle-open", size=16, color="#2ca02c", line=dict(width=3))))
     pts.append(("predicted", v["pred_px"], dict(symbol="x-thin-open", size=16, color="#17becf", line=dict(width=3))))
     for name, (u, vv), m in pts: fig.add_trace(go.Scatter(x=[u], y=[vv], mode="markers", name=name, marker=m))
+    # The colour bar: an invisible point carrying the overlay's colour scale (magma, 0 … this map's peak probability).
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="colour bar",
+                             marker=dict(colorscale="Magma", cmin=0, cmax=max(v["peak"], 1e-9), color=[0], showscale=True,
+                                         colorbar=dict(title=dict(text="p (cell)", side="right"), thickness=12, len=0.8,
+                                                       tickformat=".2g"))))
     fig.update_xaxes(visible=False, range=[0, W]); fig.update_yaxes(visible=False, range=[H, 0], scaleanchor="x")
-    fig.update_layout(title=title, margin=dict(l=5, r=5, t=40, b=5), height=460, width=480,
+    fig.update_layout(title=title, margin=dict(l=5, r=5, t=40, b=5), height=460, width=540,
                       legend=dict(orientation="h", y=-0.02))
     return fig
 
@@ -71,8 +76,9 @@ def loss_figure(log, step: int):
     for col in [c for c in ("loss", "loss_volume") if c in log.columns]:
         fig.add_trace(go.Scatter(x=log["step"], y=log[col], mode="lines", name=col))
     fig.add_vline(x=step, line_color="crimson", line_dash="dash", annotation_text=f"step {step}")
-    fig.update_layout(title="training loss", height=260, width=480, margin=dict(l=40, r=5, t=40, b=40),
-                      yaxis_type="log", xaxis_title="step", legend=dict(orientation="h", y=1.15, x=0.4))
+    fig.update_layout(title="training loss", height=260, width=480, margin=dict(l=60, r=5, t=40, b=40),
+                      yaxis_type="log", xaxis_title="training step", yaxis_title="loss (log scale)",
+                      legend=dict(orientation="h", y=1.15, x=0.4))
     return fig
 
 # %% ../../nbs/42_dash_heatmaps.ipynb 10
@@ -82,7 +88,7 @@ def run_problem(run: RunDir) -> str | None:
     if not st["exists"]: return f"`{run.path}`: no such run folder."
     if st["snapshots"]: return None
     if (run / "config.json").exists():
-        kind = load_json(run / "config.json").get("model", {}).get("kind", "?")
+        kind = read_json(run / "config.json").get("model", {}).get("kind", "?")
         if kind != "para": return f"`{run.path}` is a `{kind}` run: only PARA predicts heatmaps, pick a `para-seed*` run."
         if not st["trained"]:
             return (f"`{run.path}` has no heatmap snapshots yet: its training has not reached the first snapshot step "
@@ -98,6 +104,7 @@ def heatmap_app(root=None):
     exps = find_experiments(root)
     header = pn.pane.Markdown(f"## PARA heatmaps over training\nRuns root: `{root}`", sizing_mode="stretch_width")
     if not exps: return pn.Column(header, alert(no_runs_message(root)), name="heatmaps")
+    banner = pn.Column(sizing_mode="stretch_width")
 
     runs_of = {n: [r.name for r in ex.runs()] for n, ex in exps.items()}
     best = next((n for n, rs in runs_of.items() if any(RunDir(exps[n].path / r).snapshot_steps() for r in rs)), next(iter(exps)))
@@ -107,6 +114,7 @@ def heatmap_app(root=None):
     w_img = pn.widgets.Select(name="held-out image", width=200)
     w_t = pn.widgets.IntSlider(name="future timestep t", start=0, end=1, value=0, width=240)
     w_where = pn.widgets.RadioButtonGroup(name="height at", options=["predicted", "ground truth"], value="predicted")
+    where_box = pn.Column(pn.pane.Markdown("**p(height) at the pixel:**", margin=(0, 5)), w_where)
     status = Slot(pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width"))
     cfg = dict(displayModeBar=False)
     s_hm, s_h, s_loss = (Slot(pn.pane.Plotly(None, config=cfg, name=n)) for n in ("heatmap", "height", "loss"))
@@ -144,7 +152,11 @@ def heatmap_app(root=None):
                          f'width="96" style="image-rendering:pixelated"/><figcaption>t = {t}</figcaption></figure>')
         return "<b>All future timesteps at this step</b><br>" + "".join(cells)
 
-    def loss(): return loss_figure(ready_run().log(), w_step.value)
+    def loss():
+        run = ready_run()
+        with reading(run.file("log")): log = run.log()
+        if "step" not in log.columns: raise DashMessage(f"`{run.file('log')}` has no `step` column: it is not a training log.")
+        return loss_figure(log, w_step.value)
 
     def refresh(*_):
         if state["busy"]: return
@@ -154,12 +166,17 @@ def heatmap_app(root=None):
         def setup():
             run = ready_run()
             steps = run.snapshot_steps()
-            snap = load_snapshot(run, steps[-1])
-            n, T = snap["heatmaps"].shape[:2]
             w_step.options = steps; w_step.value = steps[-1]
+            snap, broken = None, []
+            for st in reversed(steps):                      # the newest snapshot that can be read sets the image list
+                try: snap = load_snapshot(run, st); break
+                except DashMessage as e: broken.append(str(e))
+            if snap is None: raise DashMessage(broken[0])
+            n, T = snap["heatmaps"].shape[:2]
             w_img.options = {f"image {i} (demo {int(snap['demo'][i])}, step {int(snap['sample_step'][i])})": i for i in range(n)}
             w_img.value = 0
             w_t.end = max(T - 1, 1); w_t.disabled = T == 1; w_t.value = min(w_t.value, T - 1)
+            if broken: return broken[0] if len(broken) == 1 else f"{len(broken)} snapshots could not be read; the first: {broken[0]}"
             if len(steps) < 5:
                 return (f"`{run.path}` saved only {len(steps)} snapshot(s) ({steps}): the scrub is coarse. "
                         f"Runs trained with the current presets save about 20 (`train.snapshot_steps`).")
@@ -169,6 +186,8 @@ def heatmap_app(root=None):
         refresh()
 
     def on_exp(*_):
+        note, problem = experiment_note(exps[w_exp.value])
+        banner.objects = [alert(x, k) for x, k in ((problem, "danger"), (note, "info")) if x]
         rs = runs_of[w_exp.value]
         state["busy"] = True
         try:
@@ -180,6 +199,6 @@ def heatmap_app(root=None):
     w_exp.param.watch(on_exp, "value"); w_run.param.watch(on_run, "value")
     for w in (w_step, w_img, w_t, w_where): w.param.watch(refresh, "value")
     on_exp()
-    return pn.Column(header, pn.Row(w_exp, w_run, w_img), pn.Row(w_step, w_t, w_where), status.panel,
+    return pn.Column(header, banner, pn.Row(w_exp, w_run, w_img), pn.Row(w_step, w_t, where_box), status.panel,
                      pn.Row(s_hm.panel, pn.Column(s_h.panel, s_loss.panel)), s_strip.panel,
                      name="heatmaps", sizing_mode="stretch_width")

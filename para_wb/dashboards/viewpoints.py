@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 from ..camera import view_key
 from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, click_plot, data_uri, episode_camera,
-                                     figure_json, find_experiments, no_runs_message, runs_root, trajectory_pixels)
+                                     eval_records, experiment_episodes, experiment_note, experiment_rollouts,
+                                     figure_json, find_experiments, no_runs_message, problems_text, runs_root,
+                                     trajectory_pixels)
 from ..files import load_json
 from ..runs import ExperimentDir, RunDir
 
@@ -17,10 +19,13 @@ __all__ = ['viewpoint_table', 'experiment_splits', 'experiment_seeds', 'has_view
            'rollout_at', 'viewpoint_app']
 
 # %% ../../nbs/43_dash_viewpoints.ipynb 4
-def viewpoint_table(ex: ExperimentDir, split: str, seed: int | None = None) -> dict:
-    "{model: {(θ, φ): [rollout dicts]}} over the trained runs' rollouts of `split` (one seed, or all if None)."
+def viewpoint_table(ex: ExperimentDir, split: str, seed: int | None = None, problems: list | None = None) -> dict:
+    """{model: {(θ, φ): [rollout dicts]}} over the trained runs' rollouts of `split` (one seed, or all if None); a run
+    whose eval.json cannot be read is left out and its message appended to `problems` (if given)."""
     out = {}
-    for r in ex.rollouts(split):
+    rows, probs = experiment_rollouts(ex, split)
+    if problems is not None: problems += probs
+    for r in rows:
         if r["run"] in ("expert", "control") or (seed is not None and r["seed"] != seed): continue
         th, ph = r.get("viewpoint_theta"), r.get("viewpoint_phi")
         key = view_key((0.0, 0.0) if th is None else (th, ph))
@@ -36,25 +41,37 @@ def experiment_seeds(ex: ExperimentDir) -> list[int]:
 
 def has_viewpoints(ex: ExperimentDir) -> bool:
     "Whether any evaluated rollout of `ex` was seen from a moved camera."
-    return any(r.get("viewpoint_theta") not in (None, 0, 0.0) for s in experiment_splits(ex) for r in ex.rollouts(s))
+    return any(r.get("viewpoint_theta") not in (None, 0, 0.0) for s in experiment_splits(ex) for r in experiment_rollouts(ex, s)[0])
 
 # %% ../../nbs/43_dash_viewpoints.ipynb 7
 def polar_figure(views: dict, title: str, selected=None):
+    """One point per viewpoint (radius θ, angle φ). With one rollout per viewpoint a point has its outcome's colour
+    (legend: PLACE / GRASP / MISS); with several, its PLACE rate (colour bar, red 0 … green 1)."""
     import plotly.graph_objects as go
     keys = sorted(views)
-    rate = [np.mean([r["success"] for r in views[k]]) for k in keys]
-    text = [f"θ = {k[0]:g}°, φ = {k[1]:g}°<br>" + ", ".join(r["outcome"] for r in views[k]) for k in keys]
-    fig = go.Figure(go.Scatterpolar(
-        r=[k[0] for k in keys], theta=[k[1] for k in keys], mode="markers", customdata=[list(k) for k in keys],
-        text=text, hoverinfo="text",
-        marker=dict(size=16, color=rate, cmin=0, cmax=1, colorscale=[[0, OUTCOME_COLORS["MISS"]], [0.5, OUTCOME_COLORS["GRASP"]], [1, OUTCOME_COLORS["PLACE"]]],
-                    line=dict(color="black", width=1))))
+    text = lambda k: f"θ = {k[0]:g}°, φ = {k[1]:g}°<br>" + ", ".join(r["outcome"] for r in views[k])
+    fig = go.Figure()
+    line = dict(color="black", width=1)
+    if all(len(views[k]) == 1 for k in keys):
+        for o, c in OUTCOME_COLORS.items():
+            ks = [k for k in keys if views[k][0]["outcome"] == o]
+            fig.add_trace(go.Scatterpolar(r=[k[0] for k in ks], theta=[k[1] for k in ks], mode="markers", name=f"{o} ({len(ks)})",
+                                          customdata=[list(k) for k in ks], text=[text(k) for k in ks], hoverinfo="text",
+                                          marker=dict(size=16, color=c, line=line)))
+    else:
+        rate = [float(np.mean([r["success"] for r in views[k]])) for k in keys]
+        fig.add_trace(go.Scatterpolar(
+            r=[k[0] for k in keys], theta=[k[1] for k in keys], mode="markers", customdata=[list(k) for k in keys],
+            text=[text(k) + f"<br>PLACE rate {p:.2f}" for k, p in zip(keys, rate)], hoverinfo="text", name="PLACE rate", showlegend=False,
+            marker=dict(size=16, color=rate, cmin=0, cmax=1, line=line, showscale=True,
+                        colorscale=[[0, OUTCOME_COLORS["MISS"]], [0.5, "#e8e8e8"], [1, OUTCOME_COLORS["PLACE"]]],
+                        colorbar=dict(title=dict(text="PLACE rate", side="right"), thickness=12, len=0.7, tickvals=[0, 0.5, 1]))))
     if selected is not None and tuple(selected) in views:
-        fig.add_trace(go.Scatterpolar(r=[selected[0]], theta=[selected[1]], mode="markers", hoverinfo="skip",
-                                      marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color="#1f77b4", width=3))))
+        fig.add_trace(go.Scatterpolar(r=[selected[0]], theta=[selected[1]], mode="markers", hoverinfo="skip", showlegend=False,
+                                      name="selected", marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color="#1f77b4", width=3))))
     n = sum(len(v) for v in views.values()); s = sum(r["success"] for v in views.values() for r in v)
-    fig.update_layout(title=f"{title}: {s}/{n} PLACE", showlegend=False, height=420, width=430,
-                      margin=dict(l=30, r=30, t=50, b=30),
+    fig.update_layout(title=f"{title}: {s}/{n} PLACE", height=440, width=430,
+                      margin=dict(l=30, r=30, t=50, b=40), legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.05),
                       polar=dict(radialaxis=dict(title=dict(text="θ (°)"), range=[0, max(k[0] for k in keys) * 1.1 + 1e-6]),
                                  angularaxis=dict(direction="counterclockwise")))
     return fig
@@ -75,24 +92,31 @@ def rollout_figure(frame: np.ndarray, uv: np.ndarray, outcome: str, title: str, 
 
 # %% ../../nbs/43_dash_viewpoints.ipynb 9
 def rollout_at(ex: ExperimentDir, rollout: dict) -> dict:
-    "Frames, the camera's trajectory pixels and the outcome of one rollout dict (as `viewpoint_table` holds)."
-    run = ex.expert if rollout["run"] == "expert" else RunDir(ex.path / rollout["run"])
+    """Frames, the camera's trajectory pixels and the outcome of one rollout dict (as `viewpoint_table` holds). The frames
+    are its full frames if the evaluation kept them (`source` 'frames'), else its thumbnail's first and last frame
+    ('thumbnail'), else None."""
+    from para_wb.evaluate import load_thumbnail, thumb_path
+    from para_wb.dashboards.core import reading
+    run = {"expert": ex.expert, "control": ex.control}.get(rollout["run"]) or RunDir(ex.path / rollout["run"])
     split, i = rollout["split"], int(rollout["episode_index"])
-    res = run.load_eval(split)
+    res, cfg = eval_records(run, split)
     r = next((x for x in res if x.episode_index == i), None)
     if r is None: raise DashMessage(f"`{run.eval_dir(split)}/eval.json` has no episode {i}.")
-    has = (run.eval_dir(split) / "frames" / f"episode_{i:04d}.npz").exists()    # eval.json's has_frames is lost on reload
-    frames = run.load_frames(split, i) if has else None
-    ep = None
-    if ex.episodes_file.exists():
-        eps = ex.load_episodes().get(split, [])
-        ep = eps[i].to_dict() if i < len(eps) else None
+    fp, tp = run.eval_dir(split) / "frames" / f"episode_{i:04d}.npz", thumb_path(run.eval_dir(split), i)
+    frames, source = None, None
+    if fp.exists():                                          # eval.json's has_frames is lost on reload: look at the file
+        with reading(fp): frames, source = run.load_frames(split, i), "frames"
+    elif tp.exists():
+        with reading(tp): frames, source = np.stack(load_thumbnail(run.eval_dir(split), i)), "thumbnail"
+    episodes, problem = experiment_episodes(ex)
+    if problem: raise DashMessage(problem)
+    eps = episodes.get(split, [])
+    ep = eps[i] if i < len(eps) and isinstance(eps[i], dict) else None
     if r.viewpoint is not None and abs(r.viewpoint[0]) > 1e-9 and not (ep and ep.get("camera")):
         raise DashMessage(f"`{ex.episodes_file}` lacks the camera of {split} episode {i}: the experiment writes it when it starts.")
-    cfg = load_json(run.eval_dir(split) / "eval.json").get("cfg", {})
     size = frames.shape[2] if frames is not None else None
     cam = episode_camera(cfg, ep, size)
-    return dict(frames=frames, uv=trajectory_pixels(cam, r.eef), outcome=r.outcome, result=r, camera=cam)
+    return dict(frames=frames, source=source, uv=trajectory_pixels(cam, r.eef), outcome=r.outcome, result=r, camera=cam)
 
 # %% ../../nbs/43_dash_viewpoints.ipynb 12
 def viewpoint_app(root=None):
@@ -125,7 +149,9 @@ def viewpoint_app(root=None):
         if w_split.value is None:
             raise DashMessage(f"`{ex.path}`: no run has been evaluated yet (no `<run>/eval/<split>/eval.json`). "
                               f"Run the experiment's evaluation first.")
-        tab = viewpoint_table(ex, w_split.value, w_seed.value)
+        problems = []
+        tab = viewpoint_table(ex, w_split.value, w_seed.value, problems)
+        state["problems"] = problems
         if not tab: raise DashMessage(f"`{ex.path}`: no trained-model rollouts on split `{w_split.value}`.")
         return tab
 
@@ -140,7 +166,7 @@ def viewpoint_app(root=None):
 
     def rebuild(*_):
         if state["busy"]: return
-        state["selected"] = None
+        state["selected"] = None; state["problems"] = []
         def build():
             state["tab"] = load_table()
             for m in models():
@@ -155,7 +181,12 @@ def viewpoint_app(root=None):
             return ""
         if not s_plots.fill(build): state["tab"] = {}; plots.objects = []
         s_plots.pane.visible = False
-        draw_detail()
+        show_banner(); draw_detail()
+
+    def show_banner():
+        note, problem = state.get("note", (None, None))
+        probs = ([problem] if problem else []) + state.get("problems", [])
+        banner.objects = ([alert(problems_text(probs), "danger")] if probs else []) + ([alert(note, "info")] if note else [])
 
     def draw_detail():
         key = state["selected"]
@@ -174,20 +205,22 @@ def viewpoint_app(root=None):
             def fig():
                 a = rollout_at(exps[w_exp.value], r)
                 if a["frames"] is None:
-                    raise DashMessage(f"No frames were saved for this rollout (`{exps[w_exp.value].path / r['run']}/eval/"
-                                      f"{r['split']}/frames/`): the evaluation records only its first rollouts (`record`).")
+                    raise DashMessage(f"No frames or thumbnail were saved for this rollout (`{exps[w_exp.value].path / r['run']}/eval/"
+                                      f"{r['split']}/`): it was evaluated before every rollout got a thumbnail.")
                 box.update(a)
-                return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory")
+                small = " (thumbnail)" if a["source"] == "thumbnail" else ""
+                return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory" + small,
+                                      scale=max(1, 256 // a["frames"].shape[2]))
             ok = first.fill(fig)
-            last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame") if ok else None)
+            last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame",
+                                             scale=max(1, 256 // box["frames"].shape[2])) if ok else None)
             shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=650,
                                    styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
         cards_row.objects = shown
 
     def on_exp(*_):
         ex = exps[w_exp.value]
-        note = load_json(ex.args_file).get("note", "fixture") if ex.args_file.exists() and load_json(ex.args_file).get("fixture") else None
-        banner.objects = [alert(note, "info")] if note else []
+        state["note"] = experiment_note(ex)
         splits, seeds = experiment_splits(ex), experiment_seeds(ex)
         state["busy"] = True                                # one rebuild, not one per widget change
         try:
