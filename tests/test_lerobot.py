@@ -260,3 +260,30 @@ def test_layout_and_schema_match_lerobots_own_writer(exported, tmp_path):
     assert ta.remove_metadata().equals(tb.remove_metadata()), (ta, tb)
     sa, sb = (json.loads((d / "meta/stats.json").read_text()) for d in (out, ref))
     assert set(sa) == set(sb) and all(set(sa[k]) == set(sb[k]) for k in sb)
+
+
+@pytest.mark.slow
+def test_lerobot_act_trains_on_the_export(exported, tmp_path):
+    "LeRobot's own training script trains a (tiny) ACT on the export for a few steps, offline, and saves a checkpoint."
+    py = _lerobot_python()
+    _, out = exported
+    run = tmp_path / "train"
+    cmd = [py, "-m", "lerobot.scripts.lerobot_train", "--dataset.repo_id=para_wb/tiny", f"--dataset.root={out}",
+           "--policy.type=act", "--policy.device=cpu", "--policy.push_to_hub=false",
+           "--policy.pretrained_backbone_weights=null", "--policy.chunk_size=4", "--policy.n_action_steps=4",
+           "--policy.dim_model=32", "--policy.dim_feedforward=64", "--policy.n_heads=2", "--policy.n_encoder_layers=1",
+           "--policy.n_decoder_layers=1", "--policy.latent_dim=8", "--batch_size=4", "--steps=4", "--num_workers=0",
+           "--eval_freq=0", "--log_freq=1", "--save_freq=4", f"--output_dir={run}", "--wandb.enable=false"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=str(tmp_path / "hf"), WANDB_MODE="disabled")
+    env.pop("PYTHONPATH", None)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env, cwd=tmp_path)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-4000:]
+    ckpt = run / "checkpoints/last/pretrained_model"
+    assert (ckpt / "model.safetensors").is_file() and (ckpt / "config.json").is_file(), log[-2000:]
+    cfg = json.loads((ckpt / "config.json").read_text())
+    assert cfg["type"] == "act" and cfg["chunk_size"] == 4
+    assert set(cfg["input_features"]) == {lx.IMAGE_FEATURE, lx.STATE_FEATURE} and set(cfg["output_features"]) == {lx.ACTION_FEATURE}
+    import re
+    losses = [float(x) for x in re.findall(r"loss:([0-9.]+)", log)]
+    assert losses and all(np.isfinite(losses)), log[-2000:]

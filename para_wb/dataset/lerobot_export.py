@@ -62,7 +62,10 @@ def feature_stats(x: np.ndarray, image: bool = False) -> dict:
         v = x.reshape(-1, 3).astype(np.float64) / 255.0
     else:
         v = x.reshape(len(x), -1).astype(np.float64)
-    out = {"min": v.min(0), "max": v.max(0), "mean": v.mean(0), "std": v.std(0), "count": np.array([len(x)])}
+    lo, hi = v.min(0), v.max(0)
+    if not image and np.issubdtype(x.dtype, np.integer):   # LeRobot keeps integer features' min/max integer
+        lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    out = {"min": lo, "max": hi, "mean": v.mean(0), "std": v.std(0), "count": np.array([len(x)])}
     for q, val in zip(QUANTILES, np.quantile(v, QUANTILES, axis=0)): out[f"q{round(q * 100):02d}"] = val
     if image: out = {k: (val if k == "count" else val.reshape(3, 1, 1)) for k, val in out.items()}
     return out
