@@ -14,7 +14,7 @@
 #   (torch 2.14.1 / torchvision 0.29.1). `pip check` therefore reports the torch cap; the dataset and ACT code paths
 #   we use are exercised by tests/test_lerobot.py and scripts/lerobot_check.py on this pair.
 # - Left out of lerobot's core list: torchcodec (video decoding only; our exports store PNG frames, no videos),
-#   cmake (a build tool), pynput / pyserial (teleoperation hardware), rerun-sdk (the visualiser), hf-transfer.
+#   cmake (a build tool), pynput (teleoperation keyboard; pyserial stays: lerobot.motors imports it at load), rerun-sdk (the visualiser), hf-transfer.
 # - Everything runs offline afterwards: HF_HUB_OFFLINE=1, datasets from a local root, ACT's ResNet backbone from
 #   scratch (no torchvision weight download).
 set -euo pipefail
@@ -31,7 +31,7 @@ DEPS=(
   "setuptools>=71.0.0,<81.0.0" "einops>=0.8.0,<0.9.0" "opencv-python-headless>=4.9.0,<4.13.0" "av>=15.0.0,<16.0.0"
   "jsonlines>=4.0.0,<5.0.0" "packaging>=24.2,<26.0" "wandb>=0.24.0,<0.25.0" "draccus==0.10.0"
   "gymnasium>=1.1.1,<2.0.0" "deepdiff>=7.0.1,<9.0.0" "imageio[ffmpeg]>=2.34.0,<3.0.0" "termcolor>=2.4.0,<4.0.0"
-  "pyarrow" "pandas" "pillow" "tqdm" "numpy<3"
+  "pyserial>=3.5,<4.0" "pyarrow" "pandas" "pillow" "tqdm" "numpy<3"
 )
 stamp_want=$( { cat "${BASH_SOURCE[0]}"; printf '%s\n' "${TORCH_PAIR[@]}"; } | sha256sum | cut -c1-16)
 
