@@ -245,7 +245,8 @@ def test_layout_and_schema_match_lerobots_own_writer(exported, tmp_path):
     assert ours == theirs, (sorted(ours), sorted(theirs))
     a, b = pq.read_schema(out / "data/chunk-000/file-000.parquet"), pq.read_schema(ref / "data/chunk-000/file-000.parquet")
     assert a.remove_metadata().equals(b.remove_metadata()), (a, b)
-    assert json.loads(a.metadata[b"huggingface"]) == json.loads(b.metadata[b"huggingface"])
+    # (LeRobot's file also carries `datasets`' cache fingerprint of its in-memory table; the features are what matter.)
+    assert json.loads(a.metadata[b"huggingface"])["info"] == json.loads(b.metadata[b"huggingface"])["info"]
     ia, ib = (json.loads((d / "meta/info.json").read_text()) for d in (out, ref))
     assert set(ia) == set(ib)
     for k, ft in ib["features"].items():
