@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""LeRobot ACT training throughput on a para_wb export, with LeRobot's own training script, in LeRobot's venv, offline.
+
+Runs `lerobot.scripts.lerobot_train --policy.type=act` (LeRobot's default ACT: ResNet-18 trunk from scratch, since no
+weights can be downloaded; dim_model 512; VAE) on a LeRobot export of a para_wb dataset for `--steps` steps at
+`--batch`, `--chunk` actions per chunk (12 = our horizon), and reads LeRobot's own logged update time (`updt_s`, the
+optimiser step incl. forward/backward) and data time (`data_s`). The first log window (warm-up) is dropped. Beside it,
+the training throughput of our `act` variant as bench/bench_models.py recorded it (read from --ours; that file's date
+and machine load are copied, since it was measured at another time).
+
+Usage:  python bench/bench_lerobot_act.py <export_dir> [--steps 12] [--batch 16] [--chunk 12] [--log-freq 3]
+                                          [--ours bench/results/cpu/models_cpu_noconv.json] [--out bench/results/cpu/lerobot_act_train.json]
+"""
+from __future__ import annotations
+import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("export_dir")
+    p.add_argument("--steps", type=int, default=12)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--chunk", type=int, default=12)
+    p.add_argument("--log-freq", type=int, default=3)
+    p.add_argument("--ours", default=os.path.join(ROOT, "bench/results/cpu/models_cpu_noconv.json"))
+    p.add_argument("--out", default=os.path.join(ROOT, "bench/results/cpu/lerobot_act_train.json"))
+    a = p.parse_args(argv)
+    py = subprocess.run(["bash", os.path.join(ROOT, "scripts/setup_lerobot.sh")], capture_output=True, text=True,
+                        check=True).stdout.strip().splitlines()[-1]
+    tmp = tempfile.mkdtemp(prefix="bench_lerobot_act_")
+    try:
+        cmd = [py, "-m", "lerobot.scripts.lerobot_train", "--dataset.repo_id=para_wb/bench",
+               f"--dataset.root={os.path.abspath(a.export_dir)}", "--policy.type=act", "--policy.device=cpu",
+               "--policy.push_to_hub=false", "--policy.pretrained_backbone_weights=null",
+               f"--policy.chunk_size={a.chunk}", f"--policy.n_action_steps={a.chunk}", f"--batch_size={a.batch}",
+               f"--steps={a.steps}", "--num_workers=0", "--eval_freq=0", f"--log_freq={a.log_freq}",
+               "--save_checkpoint=false", f"--output_dir={tmp}/train", "--wandb.enable=false"]
+        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=f"{tmp}/hf", WANDB_MODE="disabled")
+        env.pop("PYTHONPATH", None)
+        load0 = os.getloadavg(); t0 = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp)
+        wall = time.perf_counter() - t0; load1 = os.getloadavg()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log = r.stdout + r.stderr
+    if r.returncode != 0: sys.exit(f"lerobot_train failed (exit {r.returncode}):\n{log[-3000:]}")
+    updt = [float(x) for x in re.findall(r"updt_s:([0-9.]+)", log)]
+    data = [float(x) for x in re.findall(r"data_s:([0-9.]+)", log)]
+    params = re.findall(r"num_learnable_params=([0-9]+)|\(([0-9.]+[KMB]?)\)", log)
+    kept = updt[1:] or updt
+    step = statistics.median(kept)
+    lr = dict(policy="lerobot act (defaults: resnet18 from scratch, dim_model 512, VAE)", batch=a.batch, chunk=a.chunk,
+              steps=a.steps, log_updt_s=updt, log_data_s=data, step_s_median=round(step, 4),
+              img_per_s=round(a.batch / step, 2), wall_s_whole_run=round(wall, 1),
+              loadavg_start=list(load0), loadavg_end=list(load1),
+              learnable_params_line=next((l for l in log.splitlines() if "learnable" in l), ""))
+    ours = None
+    if os.path.exists(a.ours):
+        o = json.load(open(a.ours))
+        v = o.get("variants", {}).get("act")
+        if v: ours = dict(source=os.path.relpath(a.ours, ROOT), created=o.get("created"), machine=o.get("machine"),
+                          batch=o.get("batch"), image_size=o.get("image_size"), horizon=o.get("horizon"),
+                          step_s_median=v["step_s_median"], img_per_s=v["img_per_s"], params=v.get("params"))
+    res = dict(date=datetime.datetime.now().isoformat(timespec="seconds"), host=platform.node(), cpus=os.cpu_count(),
+               command="python bench/bench_lerobot_act.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               export_dir=a.export_dir, lerobot_act=lr, para_wb_act=ours,
+               note="wall-clock step times on a 2-core machine shared with other jobs (see loadavg); para_wb_act was "
+                    "measured by bench/bench_models.py at the date in its entry, not in this run")
+    sys.path.insert(0, ROOT)
+    from para_wb.files import save_json
+    save_json(a.out, res)
+    print(f"LeRobot ACT: {lr['step_s_median']} s/step at batch {a.batch} = {lr['img_per_s']} img/s (load {load0[0]:.1f})"
+          + (f"; para_wb act (bench_models, {ours['created']}): {ours['img_per_s']} img/s" if ours else ""))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__": main()
