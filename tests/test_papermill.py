@@ -13,7 +13,8 @@ EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right"
                "experiments/near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
                "experiments/corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
                "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
-               "experiments/video.ipynb": ("para_wb.experiments.video", "VideoArgs")}
+               "experiments/video.ipynb": ("para_wb.experiments.video", "VideoArgs"),
+               "experiments/random_positions.ipynb": ("para_wb.experiments.random_positions", "RandomPositionsArgs")}
 
 
 def _parameters_cell(name):

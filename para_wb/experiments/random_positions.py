@@ -23,7 +23,7 @@ __all__ = ['PAPER', 'RandomPositionsArgs', 'random_positions_split', 'report_mar
 @dataclass
 class RandomPositionsArgs(PositionArgs):
     "Random positions: PARA and ACT trained on the whole position grid, validated and tested at random positions over the same area."
-    seeds: list = field(default_factory=lambda: [0, 1])
+    seeds: list = field(default_factory=lambda: [0, 1])  # two training seeds, each trained (a seed-level test needs them)
     EXPERIMENT: ClassVar[str] = "random_positions"
 
 # %% ../../nbs/experiments/random_positions.ipynb 7
