@@ -203,7 +203,7 @@ def fast_main(a) -> dict:
                 wall.setdefault(k, []).append((time.perf_counter() - t0) / a.steps); cpu.setdefault(k, []).append((time.process_time() - c0) / a.steps)
             r += 1
             print(f"round {r}: " + ", ".join(f"{k} {cpu[k][-1]:.3f} cpu-s" for k in fns), flush=True)
-            if time.perf_counter() - t_start > a.budget_s: break
+            if r >= a.rounds and time.perf_counter() - t_start > a.budget_s: break
         med = lambda d: {k: round(statistics.median(x), 4) for k, x in d.items()}
         w, c = med(wall), med(cpu)
         ratio = lambda d, base: {k: round(d[base] / d[k], 3) for k in d}
