@@ -126,6 +126,11 @@ class VideoConfig:
     pretrain_lr: float = 1.0e-3             # UNet learning rate of the video-pretraining stage (train.stage=backbone)
     unet_lr: float = 1.0e-4                 # UNet learning rate when trained jointly with the heads (heads: train.lr)
     step_scale: float = 1.0                 # the video experiment's recipe step budgets = the paper's (4K/3K, 10K, 4K+12K, 4K/2K) x this
+    one_key_attention: bool = True          # cross-attention to the one conditioning token as to_out(to_v(token)) (softmax over one key
+                                            # is 1): the same numbers as diffusers' attention, without its query and key projections and SDPA
+    joint_pass: str = "two"                 # joint stage: "two" UNet passes (the action pass + a diffusion pass at a random level), or
+                                            # "shared": one, the diffusion loss taken on the action pass (level T-1 only; a model change)
+    grad_checkpoint: bool = False           # recompute the UNet's activations in backward (diffusers' checkpointing): same numbers, less memory
 
 @dataclass
 class TrainConfig:

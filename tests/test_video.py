@@ -90,3 +90,32 @@ def test_config_sections_and_old_configs():
     assert "video" in training_sections(v) and "video" not in training_sections(cpu)
     assert any(d.startswith("video.frames") for d in config_diff(v, load_config("cpu", ["model.backbone=svd_unet", "video.frames=2"]),
                                                                  sections=training_sections(v)))
+
+
+def test_one_key_attention_gives_the_reference_numbers():
+    "The fast path (one-key cross-attention, with and without checkpointing) = diffusers' attention: outputs and live gradients."
+    import dataclasses
+    from para_wb.policies.video import SVDNet
+    v = _cfg().video
+    def run(**opts):
+        torch.manual_seed(0); n = SVDNet(dataclasses.replace(v, **opts))
+        g = torch.Generator().manual_seed(1)
+        x, c = torch.randn(2, v.frames, 3, 16, 16, generator=g), torch.randn(2, 3, 16, 16, generator=g)
+        out = n(x, c, torch.tensor([3, 800])); out.square().mean().backward()
+        return out.detach(), {k: p.grad for k, p in n.named_parameters()}
+    o_ref, g_ref = run(one_key_attention=False)
+    for opts in (dict(one_key_attention=True), dict(one_key_attention=True, grad_checkpoint=True)):
+        o, g = run(**opts)
+        assert torch.allclose(o, o_ref, atol=1e-5, rtol=1e-4)
+        live = [k for k in g_ref if g[k] is not None]
+        assert len(live) > 0.8 * len(g_ref) and all(torch.allclose(g[k], g_ref[k], atol=1e-6, rtol=1e-4) for k in live)
+        assert all(g_ref[k].abs().max() < 1e-6 for k in g_ref if g[k] is None)       # only dead (zero-gradient) weights skipped
+
+
+def test_paper_config_fits_80gb_by_the_estimate():
+    from para_wb.policies.video import estimate_training_memory
+    cfg = load_config("paper", ["model.backbone=svd_unet"])
+    assert cfg.video.grad_checkpoint
+    est = estimate_training_memory(cfg, batch=cfg.train.batch_size, precision="amp", passes=2)
+    assert est["batch"] == 16 and est["params"] > 1.4e9 and est["total_gib"] < 0.9 * 80, est
+    assert estimate_training_memory(cfg, batch=16, grad_checkpoint=False, precision="amp", passes=1)["total_gib"] > 80

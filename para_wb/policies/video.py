@@ -11,10 +11,59 @@ from ..config import Config, VideoConfig
 from .backbones import load_backbone_weights, register_backbone
 
 # %% auto 0
-__all__ = ['VIDEO_BACKBONE', 'ADDITION_TIME_EMBED_DIM', 'MAX_ATTENTION_BATCH', 'make_svd_unet', 'up_block_shapes', 'SVDNet',
-           'VideoBackbone', 'build_video_backbone']
+__all__ = ['VIDEO_BACKBONE', 'ADDITION_TIME_EMBED_DIM', 'MAX_ATTENTION_BATCH', 'JOINT_PASSES', 'GiB', 'OPTIMIZER_STATE',
+           'OneKeyAttnProcessor', 'use_one_key_attention', 'checkpoint_blocks', 'make_svd_unet', 'up_block_shapes',
+           'SVDNet', 'VideoBackbone', 'build_video_backbone', 'estimate_training_memory']
 
-# %% ../../nbs/10b_video.ipynb 4
+# %% ../../nbs/10b_video.ipynb 5
+class OneKeyAttnProcessor:
+    """Cross-attention to ONE key/value token, exactly and cheaper: the softmax over a single key is 1 whatever the query,
+    so every query's output is `to_out(to_v(token))`. diffusers' processor still projects every query and runs SDPA for
+    it (with gradients that are 0: queries and keys are dead); this skips them. Anything else (several tokens, a mask,
+    self-attention) goes to the processor it replaced."""
+    def __init__(self, fallback): self.fallback = fallback
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
+        e = encoder_hidden_states
+        if (e is None or e.ndim != 3 or e.shape[1] != 1 or e.shape[0] != hidden_states.shape[0] or attention_mask is not None
+                or hidden_states.ndim != 3 or attn.residual_connection or attn.spatial_norm is not None or attn.group_norm is not None):
+            return self.fallback(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
+        if attn.norm_cross: e = attn.norm_encoder_hidden_states(e)
+        out = attn.to_out[1](attn.to_out[0](attn.to_v(e))) / attn.rescale_output_factor     # (B', 1, C): one value per row
+        return out.expand(-1, hidden_states.shape[1], -1)
+
+def use_one_key_attention(unet: nn.Module) -> int:
+    "Give every cross-attention of `unet` the `OneKeyAttnProcessor` (falling back to its current one); returns how many."
+    from diffusers.models.attention_processor import Attention
+    mods = [m for m in unet.modules() if isinstance(m, Attention) and m.is_cross_attention]
+    for m in mods: m.set_processor(OneKeyAttnProcessor(m.processor))
+    return len(mods)
+
+_CHECKPOINTED: dict = {}
+
+def _checkpointed(cls: type) -> type:
+    "A subclass of `cls` whose forward runs under `torch.utils.checkpoint` when gradients are on (a class, so a deepcopy keeps it)."
+    if cls not in _CHECKPOINTED:
+        from torch.utils.checkpoint import checkpoint
+        def forward(self, *a, **k):
+            f = super(sub, self).forward
+            return checkpoint(f, *a, use_reentrant=False, **k) if torch.is_grad_enabled() else f(*a, **k)
+        sub = type(f"Checkpointed{cls.__name__}", (cls,), {"forward": forward})
+        _CHECKPOINTED[cls] = sub
+    return _CHECKPOINTED[cls]
+
+def checkpoint_blocks(unet: nn.Module) -> int:
+    """Activation checkpointing of every spatio-temporal resnet and transformer of `unet` (their activations are recomputed
+    in backward; same numbers). Not diffusers' `enable_gradient_checkpointing`: that one leaves the temporal transformer
+    blocks out, and at 64 px they hold as many tokens as the spatial ones (B·s·s sequences of F frames)."""
+    from diffusers.models.transformers.transformer_temporal import TransformerSpatioTemporalModel
+    from diffusers.models.resnet import SpatioTemporalResBlock
+    mods = [m for m in unet.modules() if type(m) in (SpatioTemporalResBlock, TransformerSpatioTemporalModel)]
+    for m in mods: m.__class__ = _checkpointed(type(m))
+    return len(mods)
+
+
+# %% ../../nbs/10b_video.ipynb 6
 VIDEO_BACKBONE = "svd_unet"
 ADDITION_TIME_EMBED_DIM = 256      # SVD's width for its 3 added time ids
 
@@ -41,6 +90,8 @@ class SVDNet(nn.Module):
     def __init__(self, v: VideoConfig):
         super().__init__()
         self.unet = make_svd_unet(v)
+        if v.one_key_attention: use_one_key_attention(self.unet)
+        if v.grad_checkpoint: checkpoint_blocks(self.unet)
         self.cond_token = nn.Parameter(0.02 * torch.randn(1, 1, v.cross_attention_dim))
 
     def forward(self, noisy: torch.Tensor, cond: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -49,11 +100,12 @@ class SVDNet(nn.Module):
         ids = torch.zeros(B, 3, device=x.device, dtype=x.dtype)
         return self.unet(x, t, self.cond_token.expand(B, -1, -1).to(x.dtype), ids).sample
 
-# %% ../../nbs/10b_video.ipynb 7
+# %% ../../nbs/10b_video.ipynb 10
 # The temporal attention attends over frames at every pixel: a batch of B·s·s sequences. CUDA launches SDPA's kernels
 # with the batch on a grid axis capped at 65,535, so B = 16 clips of 64 px (65,536) fails with "invalid argument" on a GPU
 # (found on an H100 at the paper preset); `_run` splits larger batches into UNet calls that stay under the cap.
 MAX_ATTENTION_BATCH = 65535
+JOINT_PASSES = ("two", "shared")
 
 class VideoBackbone(nn.Module):
     "The SVD UNet as a backbone: `forward(x) -> (decoder feature map (B, F·C, h, w), global token (B, F·C))`, `x` RGB in [0, 1]."
@@ -62,6 +114,8 @@ class VideoBackbone(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         v = self.vcfg = cfg.video
+        if v.joint_pass not in JOINT_PASSES: raise ValueError(f"video.joint_pass={v.joint_pass!r}: use one of {JOINT_PASSES}")
+        self._shared = None                       # joint_pass=shared: (prediction, conditioning) of the last training action pass
         self.name, self.kind, self.model = VIDEO_BACKBONE, "video", SVDNet(v)
         shapes = up_block_shapes(v)
         self.blocks = tuple(int(b) for b in v.feature_blocks)
@@ -110,17 +164,27 @@ class VideoBackbone(nn.Module):
         B = c.shape[0]
         noisy = self.action_noise.to(c.dtype)[None].expand(B, -1, -1, -1, -1)
         t = torch.full((B,), self.vcfg.diffusion_steps - 1, device=c.device, dtype=torch.long)
-        _, feats = self._run(noisy, c, t, keep=True)
+        pred, feats = self._run(noisy, c, t, keep=True)
+        keep = self.vcfg.joint_pass == "shared" and self.training and torch.is_grad_enabled()
+        self._shared = (pred, c) if keep else None      # the diffusion loss of this step reuses this pass (see `objective`)
         fmap = self._fmap(feats, B)
         return fmap, fmap.mean(dim=(2, 3))
 
     def objective(self, image: torch.Tensor, batch: dict) -> torch.Tensor:
-        "The weighted diffusion loss (v-prediction MSE at a random level) of the batch's future frames `video` given `image`."
+        """The weighted diffusion loss (v-prediction MSE at a random level) of the batch's future frames `video` given `image`;
+        with `video.joint_pass: shared`, right after a training `forward(image)`: the loss of that pass (no second UNet pass)."""
         w = self.vcfg.diffusion_weight
         if w == 0: return torch.zeros((), device=image.device)
         if "video" not in batch: raise KeyError("the batch has no 'video' clips: build the dataset with the model's dataset_options()")
         x0 = batch["video"].to(image.device).float() / 127.5 - 1          # (B,F,3,s,s) in [-1, 1]
         B = x0.shape[0]
+        if self._shared is not None:          # joint_pass=shared: the loss of the action pass itself (level T-1, the fixed noise)
+            pred, c = self._shared
+            self._shared = None
+            if not torch.equal(c, self.cond(image)): raise RuntimeError("video.joint_pass=shared: objective() got another image than the action pass; call forward(image) first")
+            t = torch.full((B,), self.vcfg.diffusion_steps - 1, device=x0.device, dtype=torch.long)
+            target = self.train_sched.get_velocity(x0, self.action_noise.to(x0.dtype)[None].expand_as(x0), t)
+            return w * F.mse_loss(pred.float(), target.float())
         t = torch.randint(0, self.vcfg.diffusion_steps, (B,), device=x0.device)
         noise = torch.randn_like(x0)
         noisy = self.train_sched.add_noise(x0, noise, t)
@@ -161,3 +225,79 @@ def build_video_backbone(cfg: Config, pretrained_path: str = "") -> VideoBackbon
     bb = VideoBackbone(cfg)
     if pretrained_path: load_backbone_weights(bb, pretrained_path)
     return bb
+
+# %% ../../nbs/10b_video.ipynb 20
+GiB = 2 ** 30
+
+def _meta_unet(v: VideoConfig, dtype, checkpointed: bool) -> nn.Module:
+    import dataclasses
+    with torch.device("meta"): net = SVDNet(dataclasses.replace(v, grad_checkpoint=checkpointed))
+    return net.to(device="meta", dtype=dtype)     # AlphaBlender's mix factor is made on the CPU whatever the default device
+
+class _FlashSaved(torch.autograd.Function):
+    "SDPA as a flash kernel keeps it for backward: q, k, v, the output and a log-sum-exp per query (not the attention matrix)."
+    @staticmethod
+    def forward(ctx, q, k, v):
+        out = torch.empty_like(q)
+        ctx.save_for_backward(q, k, v, out, q.new_empty(q.shape[:-1], dtype=torch.float32))
+        return out
+    @staticmethod
+    def backward(ctx, g): raise RuntimeError("_FlashSaved counts memory only")
+
+def _saved_activations(net: nn.Module, v: VideoConfig, batch: int, dtype) -> tuple[int, int]:
+    """(bytes autograd saves for backward in one forward of `net` at `batch` clips, the most any one checkpointable block saves),
+    counted on the meta device: every saved tensor's storage once, the weights left out (they are counted as weights)."""
+    from diffusers.models.transformers.transformer_temporal import TransformerSpatioTemporalModel
+    from diffusers.models.resnet import SpatioTemporalResBlock
+    params = {p.untyped_storage()._cdata for p in net.parameters()}
+    seen: dict = {}
+    def pack(t):
+        k = t.untyped_storage()._cdata
+        if k not in params: seen.setdefault(k, (t.untyped_storage().nbytes(), t))   # the reference keeps the storage alive
+        return t
+    total = lambda: sum(b for b, _ in seen.values())
+    block, hooks = [0], []
+    for m in net.modules():
+        if isinstance(m, (SpatioTemporalResBlock, TransformerSpatioTemporalModel)):
+            start = {}
+            hooks.append(m.register_forward_pre_hook(lambda mod, a, start=start: start.__setitem__("b", total())))
+            hooks.append(m.register_forward_hook(lambda mod, a, o, start=start: block.__setitem__(0, max(block[0], total() - start["b"]))))
+    s, Fr = v.frame_size, v.frames
+    x, c = torch.zeros(batch, Fr, 3, s, s, device="meta", dtype=dtype), torch.zeros(batch, 3, s, s, device="meta", dtype=dtype)
+    sdpa = F.scaled_dot_product_attention     # on meta, SDPA would fall back to the math kernel and keep the attention matrix
+    F.scaled_dot_product_attention = lambda q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kw: _FlashSaved.apply(q, k, v)
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            net(x, c, torch.zeros(batch, dtype=torch.long, device="meta"))
+    finally:
+        F.scaled_dot_product_attention = sdpa
+        for h in hooks: h.remove()
+    return total(), block[0]
+
+OPTIMIZER_STATE = {"adamw": 2, "sgd": 0}     # fp32 values kept per weight: AdamW's two moments; plain SGD none
+
+def estimate_training_memory(cfg: Config, batch: int | None = None, grad_checkpoint: bool | None = None, precision: str = "fp32",
+                             optimizer: str = "adamw", passes: int = 1) -> dict:
+    """GiB of one training step of the video UNet, computed on the CPU without allocating it: weights + gradients + optimiser
+    state + the activations autograd keeps for backward, counted in a forward of the real UNet on the meta device (tensors
+    with shapes, no memory). With `grad_checkpoint` the kept activations are the checkpointed blocks' inputs, plus one
+    block's recomputed activations during its backward (the largest block's). `passes`: UNet passes held for one backward
+    (2 in the joint stage with `video.joint_pass: two`: action pass + diffusion pass). `precision`: "fp32"; "amp" (bf16
+    autocast: fp32 weights, gradients, moments; bf16 activations and a bf16 copy of the weights); "bf16" (everything bf16
+    but the optimiser's fp32 moments). Kernel workspaces and allocator slack are not in it: leave ~10% headroom."""
+    if precision not in ("fp32", "amp", "bf16"): raise ValueError(f"precision={precision!r}: use 'fp32', 'amp' or 'bf16'")
+    if optimizer not in OPTIMIZER_STATE: raise ValueError(f"optimizer={optimizer!r}: use one of {sorted(OPTIMIZER_STATE)}")
+    v = cfg.video
+    B = int(batch or cfg.train.batch_size)
+    ck = v.grad_checkpoint if grad_checkpoint is None else grad_checkpoint
+    adt = torch.float32 if precision == "fp32" else torch.bfloat16
+    n = sum(p.numel() for p in _meta_unet(v, torch.float32, False).parameters())
+    wb = 2 if precision == "bf16" else 4
+    plain, block = _saved_activations(_meta_unet(v, adt, False), v, B, adt)
+    kept = _saved_activations(_meta_unet(v, adt, True), v, B, adt)[0] if ck else plain
+    acts = passes * kept + (block if ck else 0) + (2 * n if precision == "amp" else 0)
+    out = dict(params=n, weights=n * wb, grads=n * wb, optimizer=n * 4 * OPTIMIZER_STATE[optimizer], activations=acts)
+    gib = {k: out[k] / GiB for k in ("weights", "grads", "optimizer", "activations")}
+    return dict(params=n, batch=B, grad_checkpoint=bool(ck), precision=precision, optimizer=optimizer, passes=passes,
+                **{f"{k}_gib": round(x, 3) for k, x in gib.items()}, total_gib=round(sum(gib.values()), 3))
+
