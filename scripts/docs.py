@@ -224,7 +224,7 @@ class _Site:
             if p.suffix in (".ipynb", ".md", ".qmd") and _inside(p, NBS) and p.exists():
                 return os.path.relpath(self.out / page_name(p), page_dir)
             if _inside(p, ROOT) and p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".svg", ".html", ".csv", ".json", ".md"):
-                dst = self.out / "files" / p.relative_to(ROOT)
+                dst = self.out / "assets" / p.relative_to(ROOT)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 if not dst.exists(): shutil.copy2(p, dst)
                 return os.path.relpath(dst, page_dir)
