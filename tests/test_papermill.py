@@ -7,13 +7,13 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
-               "experiments/foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
-               "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
-               "experiments/near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
-               "experiments/corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
-               "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
-               "experiments/video.ipynb": ("para_wb.experiments.video", "VideoArgs")}
+EXPERIMENTS = {"left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
+               "foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
+               "viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
+               "near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
+               "corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
+               "distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
+               "video.ipynb": ("para_wb.experiments.video", "VideoArgs")}
 
 
 def _parameters_cell(name):
@@ -47,9 +47,9 @@ def test_a_stale_parameters_cell_is_caught():
 
 
 def _papermill_smoke(notebook: str, tmp_path) -> Path:
-    "Run nbs/experiments/<notebook> under papermill with `-p smoke True`; return the figures folder of its run."
+    "Run nbs/<notebook> under papermill with `-p smoke True`; return the figures folder of its run."
     cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--language", "python",
-           str(ROOT / "nbs" / "experiments" / notebook), str(tmp_path / "executed.ipynb"),
+           str(ROOT / "nbs" / notebook), str(tmp_path / "executed.ipynb"),
            "-p", "smoke", "True", "-p", "out_dir", str(tmp_path / "run")]
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
