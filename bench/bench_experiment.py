@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Experiment wall-time benchmark: run one experiment notebook end to end through papermill, exactly as a user would
-(`papermill nbs/experiments/<name>.ipynb out.ipynb -p preset cpu ...`), and write how long it took, on what machine,
+(`papermill nbs/<name>.ipynb out.ipynb -p preset cpu ...`), and write how long it took, on what machine,
 with which parameters, beside the experiment's own per-stage timings (`results.json` → `timings`, `seconds`).
 
 Resumable like the experiments themselves: rerunning after an interruption reuses finished datasets, trainings and
@@ -25,13 +25,13 @@ def _results_files(out_dir: Path) -> list[Path]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("name", help="experiment notebook name in nbs/experiments (e.g. viewpoint, left_right)")
+    ap.add_argument("name", help="experiment notebook name in nbs/ (e.g. viewpoint, left_right)")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="papermill parameter (YAML value)")
     ap.add_argument("--out", default=None, help="result JSON (default bench/results/experiment_<name>_<preset>.json)")
     a = ap.parse_args(argv)
-    nb = ROOT / "nbs" / "experiments" / f"{a.name}.ipynb"
+    nb = ROOT / "nbs" / f"{a.name}.ipynb"
     if not nb.exists():
-        names = sorted(p.stem for p in (ROOT / "nbs" / "experiments").glob("*.ipynb") if not p.stem[0].isdigit())
+        names = sorted(p.stem for p in (ROOT / "nbs").glob("*.ipynb") if not p.stem[0].isdigit() and p.stem != "index")
         raise SystemExit(f"no experiment notebook {nb}; choose one of {names}")
     import yaml
     params = {k: yaml.safe_load(v) for k, v in a.p}

@@ -51,7 +51,7 @@ for e in "${EXPERIMENTS[@]}"; do
     out="$ROOT/$name"; mkdir -p "$out"
     if [ -f "$out/runs/$(echo $files | cut -d' ' -f1)" ]; then say "$name: smoke results exist, kept"; continue; fi
     s=$SECONDS
-    "$VENV/bin/papermill" -k python3 --language python --no-progress-bar "nbs/experiments/$nb.ipynb" "$out/$nb.ipynb" \
+    "$VENV/bin/papermill" -k python3 --language python --no-progress-bar "nbs/$nb.ipynb" "$out/$nb.ipynb" \
       -p smoke True -p out_dir "$out" >/dev/null
     say "$name: smoke run in $((SECONDS - s)) s"
     TIMES+=("$name=$((SECONDS - s))=ran")
@@ -66,7 +66,7 @@ for e in "${EXPERIMENTS[@]}"; do
     "$PY" -m "para_wb.experiments.$mod" --stage report --preset "$PRESET" --out-dir "$ROOT/$runs" --figures-dir "figures/$figs" \
       $(if [ "$name" = left_right_g8 ]; then echo "--overrides demos.grid=8"; fi) >/dev/null
   else
-    say "$name: running nbs/experiments/$nb.ipynb (papermill; resumes whatever an earlier call finished)"
+    say "$name: running nbs/$nb.ipynb (papermill; resumes whatever an earlier call finished)"
     mkdir -p "$ROOT/$runs" "figures/$figs"
     args=(-p preset "$PRESET" -p workers "$WORKERS" -p out_dir "$ROOT/$runs" -p figures_dir "figures/$figs" -p progress False)
     [ -n "${PARA_WB_SEEDS:-}" ] && args+=(-y "seeds: $SEEDS")     # else each notebook's own default (viewpoint: one seed)
@@ -74,7 +74,7 @@ for e in "${EXPERIMENTS[@]}"; do
       # extra = "-y key: value -y key: value"
       while read -r y; do [ -n "$y" ] && args+=(-y "$y"); done < <(echo "$extra" | sed 's/ *-y /\n/g')
     fi
-    "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar "nbs/experiments/$nb.ipynb" \
+    "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar "nbs/$nb.ipynb" \
       "$ROOT/$runs/$nb.ipynb" "${args[@]}" >/dev/null
   fi
   say "$name: done in $((SECONDS - s)) s"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main command: set up, then run the Left -> Right experiment on the `cpu` preset, end to end, through
-# papermill (nbs/experiments/left_right.ipynb), on 2 cores: a 16x16 position-grid dataset of expert demos (256,
+# papermill (nbs/left_right.ipynb), on 2 cores: a 16x16 position-grid dataset of expert demos (256,
 # the paper's count; 2 processes); PARA and the paper's ACT (global token -> MLP) trained on the left half (training seed 0);
 # 20 validation rollouts per policy at random positions inside the left half (in-distribution control) and 20 test
 # rollouts per policy at random positions in the right half; the expert (ceiling) on the same episodes and a blind
@@ -20,7 +20,7 @@ OUT=data/runs/left_right_main FIG=figures/left_right_main
 t0=$SECONDS
 mkdir -p "$OUT" "$FIG"
 "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar \
-  nbs/experiments/left_right.ipynb "$OUT/left_right.ipynb" \
+  nbs/left_right.ipynb "$OUT/left_right.ipynb" \
   -p preset "$PRESET" -y "seeds: $SEEDS" -y "ablations: [$ABL]" -p n_test "${PARA_WB_N_TEST:-20}" -p n_control 10 \
   -p workers "${PARA_WB_WORKERS:-2}" -p out_dir "$OUT" -p figures_dir "$FIG" -p progress False >/dev/null
 cat "$FIG/results.md"

@@ -7,14 +7,14 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = {"experiments/left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
-               "experiments/foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
-               "experiments/viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
-               "experiments/near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
-               "experiments/corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
-               "experiments/distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
-               "experiments/video.ipynb": ("para_wb.experiments.video", "VideoArgs"),
-               "experiments/random_positions.ipynb": ("para_wb.experiments.random_positions", "RandomPositionsArgs")}
+EXPERIMENTS = {"left_right.ipynb": ("para_wb.experiments.left_right", "LeftRightArgs"),
+               "foundation.ipynb": ("para_wb.experiments.foundation", "FoundationArgs"),
+               "viewpoint.ipynb": ("para_wb.experiments.viewpoint", "ViewpointArgs"),
+               "near_far.ipynb": ("para_wb.experiments.near_far", "NearFarArgs"),
+               "corner.ipynb": ("para_wb.experiments.corner", "CornerArgs"),
+               "distractors.ipynb": ("para_wb.experiments.distractors", "DistractorArgs"),
+               "video.ipynb": ("para_wb.experiments.video", "VideoArgs"),
+               "random_positions.ipynb": ("para_wb.experiments.random_positions", "RandomPositionsArgs")}
 
 
 def _parameters_cell(name):
@@ -58,12 +58,12 @@ def test_a_stale_parameters_cell_is_caught(tmp_path):
     for name in EXPERIMENTS:
         (tmp_path / "nbs" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "nbs" / name).write_bytes((ROOT / "nbs" / name).read_bytes())
-    nb = nbformat.read(tmp_path / "nbs" / "experiments/left_right.ipynb", 4)
+    nb = nbformat.read(tmp_path / "nbs" / "left_right.ipynb", 4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     assert "n_test = 20" in cell.source
     cell.source = cell.source.replace("n_test = 20", "n_test = 5")
-    nbformat.write(nb, tmp_path / "nbs" / "experiments/left_right.ipynb")
-    assert _stale_cells(tmp_path) == ["experiments/left_right.ipynb"]
+    nbformat.write(nb, tmp_path / "nbs" / "left_right.ipynb")
+    assert _stale_cells(tmp_path) == ["left_right.ipynb"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
@@ -74,7 +74,7 @@ def test_notebook_names_the_project_kernel(name):
 
 
 def test_help_notebook_lists_every_parameter_with_its_help():
-    r = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(ROOT / "nbs" / "experiments" / "left_right.ipynb")],
+    r = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(ROOT / "nbs" / "left_right.ipynb")],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     from para_wb.experiments.left_right import LeftRightArgs
@@ -84,8 +84,8 @@ def test_help_notebook_lists_every_parameter_with_its_help():
 
 
 def _papermill(notebook: str, tmp_path, *params) -> subprocess.CompletedProcess:
-    "The card's plain command: `papermill nbs/experiments/<notebook> OUT -p ...` (no -k, no --language), in this venv."
-    cmd = [sys.executable, "-m", "papermill", str(ROOT / "nbs" / "experiments" / notebook), str(tmp_path / "executed.ipynb"), *params]
+    "The card's plain command: `papermill nbs/<notebook> OUT -p ...` (no -k, no --language), in this venv."
+    cmd = [sys.executable, "-m", "papermill", str(ROOT / "nbs" / notebook), str(tmp_path / "executed.ipynb"), *params]
     return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, MUJOCO_GL="egl"), timeout=900, cwd=tmp_path)
 
 
@@ -102,7 +102,7 @@ def test_an_unknown_papermill_parameter_is_an_error(tmp_path):
 
 
 def _papermill_smoke(notebook: str, tmp_path) -> Path:
-    """Run nbs/experiments/<notebook> under plain papermill with `-p smoke True`, writing only under tmp_path; check the
+    """Run nbs/<notebook> under plain papermill with `-p smoke True`, writing only under tmp_path; check the
     report against the saved numbers (every PLACE count of results.json is in results.md) and that the repository is
     untouched; return the figures folder of its run."""
     before = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT).stdout

@@ -39,7 +39,7 @@ def smoke_run(tmp_path_factory):
 
 def _final_check_cell(notebook: str) -> str:
     "The source of the experiment notebook's final check (the cell that asserts on the test-log counts)."
-    nb = json.loads((ROOT / "nbs" / "experiments" / f"{notebook}.ipynb").read_text())
+    nb = json.loads((ROOT / "nbs" / f"{notebook}.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     found = [s for s in cells if s.startswith("assert set(results[\"splits\"])")]
     assert len(found) == 1, f"{notebook}.ipynb: expected one final check cell starting with assert set(results[\"splits\"])"

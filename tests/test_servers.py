@@ -83,7 +83,7 @@ def test_lab_serves_the_project_kernel_and_leaves_the_repository_clean(tmp_path)
         assert s["schema"]["properties"]["autosave"]["default"] is False, "autosave is on"
         s = _get(f"{base}/lab/api/settings/@jupyterlab/notebook-extension:tracker?token={tok}")
         assert s["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True
-        nb = "experiments/left_right.ipynb"
+        nb = "left_right.ipynb"
         sess = _send(f"{base}/api/sessions?token={tok}", "POST", dict(path=nb, type="notebook", name="left_right.ipynb", kernel={}))
         assert sess["kernel"]["name"] == "para_wb", sess["kernel"]
         _send(f"{base}/api/contents/{nb}/checkpoints?token={tok}", "POST")           # what Lab does on save
