@@ -10,6 +10,7 @@ import numpy as np
 from .evaluate import RolloutResult, summarize
 from .files import atomic_write_text, load_json
 from .runs import ExperimentDir, RunDir
+from .seed_variance import seed_level
 from .stats import cluster_bootstrap_rate, compare_models, per_position_table, per_seed_table, rollout_frame
 
 # %% auto 0
@@ -63,7 +64,8 @@ def split_results(rows: list, kinds: list, first: str) -> dict:
         per_model[kind] = dict(s, boot_low=blo, boot_high=bhi, n_seeds=int(sub["seed"].nunique()), n_positions=int(sub["position"].nunique()))
     comps = [compare_models(df, first, k) for k in list(kinds)[1:] if first in per_model and k in per_model]
     learned = df[df["model"].isin(kinds)]
-    return dict(models=per_model, comparisons=comps,
+    seeds = [seed_level(df, first, k) for k in list(kinds)[1:] if first in per_model and k in per_model]
+    return dict(models=per_model, comparisons=comps, seed_level=seeds,
                 per_seed=per_seed_table(learned).reset_index().to_dict(orient="records"),
                 per_position=per_position_table(df).reset_index().to_dict(orient="records"),
                 positions={str(r["position_id"]): (r["bowl_x"], r["bowl_y"]) for r in rows},

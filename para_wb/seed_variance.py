@@ -10,7 +10,7 @@ import pandas as pd
 from .stats import rollout_frame, shared_positions
 
 # %% auto 0
-__all__ = ['seed_rates', 'model_permutation_test', 'seed_variance_share', 'seed_variance_text']
+__all__ = ['seed_rates', 'model_permutation_test', 'seed_variance_share', 'seed_variance_text', 'seed_level', 'seed_level_text']
 
 # %% ../nbs/07b_seed_variance.ipynb 4
 def seed_rates(df, model: str, positions=None) -> pd.Series:
@@ -87,3 +87,24 @@ def seed_variance_text(df, a: str, b: str, labels: dict | None = None, n_boot: i
             f"{pct(t['rates_b'])}; exact permutation test over the {t['seeds_a'] + t['seeds_b']} trained models p = {t['p_value']:.3g} "
             f"(the smallest p {t['seeds_a']} + {t['seeds_b']} seeds can give is {t['min_p']:.3g}). Of the bootstrap variance of "
             f"{lab(a)} − {lab(b)}, {100 * v['seed_share']:.0f}% comes from which seeds were trained, the rest from which positions were drawn.")
+
+# %% ../nbs/07b_seed_variance.ipynb 16
+def seed_level(df, a: str, b: str, n_boot: int = 10_000, seed: int = 0) -> dict:
+    "The model-level permutation test and the seed share of `a` vs `b`, as one JSON-ready dict (tests need ≥ 2 seeds per arm)."
+    t = model_permutation_test(df, a, b)
+    if min(t["seeds_a"], t["seeds_b"]) < 2: return dict(t, seed_share=None, p_value=None, min_p=None)
+    v = seed_variance_share(df, a, b, n_boot=n_boot, seed=seed)
+    return dict(t, seed_share=v["seed_share"], sd_seeds_a=v["sd_seeds_a"], sd_seeds_b=v["sd_seeds_b"])
+
+def seed_level_text(s: dict, labels: dict | None = None) -> str:
+    "results.md's sentence for one `seed_level` dict."
+    lab = lambda m: (labels or {}).get(m, m)
+    pct = lambda xs: ", ".join(f"{100 * x:.0f}%" for x in xs)
+    rates = f"per-seed PLACE rates {lab(s['a'])} {pct(s['rates_a'])}, {lab(s['b'])} {pct(s['rates_b'])}"
+    if s["p_value"] is None:
+        return (f"Seed variance: {rates}; one trained model per arm, so the comparison holds for these trained networks only "
+                f"(how much retraining would move it is not measured).")
+    return (f"Seed variance (the trained model as the unit): {rates}; exact permutation test over the {s['seeds_a'] + s['seeds_b']} "
+            f"trained models p = {s['p_value']:.3g} (the smallest p {s['seeds_a']} + {s['seeds_b']} seeds can give: {s['min_p']:.3g}); "
+            f"{100 * s['seed_share']:.0f}% of the bootstrap variance of {lab(s['a'])} − {lab(s['b'])} comes from which seeds were "
+            f"trained, the rest from which positions were drawn.")

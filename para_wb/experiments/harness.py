@@ -19,6 +19,7 @@ from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..records import has_records, restore_experiment_dir, split_results, write_records
 from ..runs import ExperimentDir, RunDir
+from ..seed_variance import seed_level_text
 from ..stats import compare_models, comparison_markdown, per_position_table, per_seed_table, rollout_frame, cluster_bootstrap_rate
 from ..train import RESUMABLE_KEYS, TrainError, train, training_sections
 from ..scene import SetupError
@@ -565,6 +566,8 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
             md += ["Clustered comparison on test (paired permutation test over positions; cluster bootstrap over positions and seeds):", "",
                    comparison_markdown(results["splits"]["test"]["comparisons"]), ""]
             md += ["Verdicts: " + "; ".join(c["verdict"] for c in results["splits"]["test"]["comparisons"]), ""]
+            md += [seed_level_text(s, {k: _label(k) for k in (s["a"], s["b"])}) for s in results["splits"]["test"].get("seed_level", [])]
+            md += [""] if results["splits"]["test"].get("seed_level") else []
     md += [f"## {val_title}", "",
            summary_table(results["splits"]["val"]), ""]
     if results["splits"]["val"]["comparisons"]:
