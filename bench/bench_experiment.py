@@ -23,6 +23,16 @@ def _results_files(out_dir: Path) -> list[Path]:
     "Every results.json under the experiment's run folder (one per split for multi-split experiments)."
     return sorted(out_dir.rglob("results.json")) if out_dir.exists() else []
 
+def _default_out_dir(name: str, params: dict) -> str:
+    "The run folder the notebook itself will use with these parameters (its Args' resolved() default: layout-aware)."
+    import dataclasses, importlib
+    from para_wb.experiments.registry import EXPERIMENTS
+    e = next((e for e in EXPERIMENTS if e.notebook == name), None)
+    if e is None: return f"data/runs/{name}"
+    cls = getattr(importlib.import_module(f"para_wb.experiments.{e.module}"), e.args_class)
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in params.items() if k in names}).resolved().out_dir
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name", help="experiment notebook name in nbs/ (e.g. viewpoint, left_right)")
@@ -36,7 +46,7 @@ def main(argv=None):
     import yaml
     params = {k: yaml.safe_load(v) for k, v in a.p}
     preset = params.get("preset", "cpu")
-    out_dir = Path(params.get("out_dir") or f"data/runs/{a.name}")
+    out_dir = Path(params.get("out_dir") or _default_out_dir(a.name, params))
     executed = out_dir / f"{a.name}.ipynb"
     out_dir.mkdir(parents=True, exist_ok=True)
     resumed = bool(_results_files(out_dir))
