@@ -17,7 +17,7 @@ __all__ = ['FIXED', 'EXPERIMENTS', 'Experiment', 'experiment', 'distractors_mark
 class Experiment:
     "One experiment as `scripts/figures.sh`, the results table and the records read it."
     name: str                       # figures.sh / PARA_WB_ONLY name
-    notebook: str                   # nbs/experiments/<notebook>.ipynb
+    notebook: str                   # nbs/<notebook>.ipynb
     module: str                     # para_wb.experiments.<module>
     runs: str                       # run folder under data/runs
     figures: str                    # folder under figures/
