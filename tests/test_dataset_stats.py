@@ -55,7 +55,7 @@ def test_stats_round_trip(spread_dataset, tmp_path):
 
 def test_split_keeps_regions_apart():
     from para_wb.experiments.harness import Split
-    cfg = load_config("cpu")
+    cfg = load_config("cpu", ["scene.layout=fixed_plate"])   # its area spans y = -0.3 … 0.3
     left, right = (lambda xy: xy[1] < 0), (lambda xy: xy[1] >= 0)
     split = Split("left_right", left, right)
     assert split.train_demo(dict(bowl_xy=(0.0, -0.1), viewpoint=None))

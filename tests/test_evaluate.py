@@ -28,7 +28,7 @@ def test_wilson_known_values():
 @pytest.fixture(scope="module")
 def sim():
     from para_wb.scene import BowlPlateScene
-    cfg = load_config("cpu")
+    cfg = load_config("cpu", ["scene.layout=fixed_plate"])   # the positions below are in the fixed-plate area
     scene = BowlPlateScene(cfg)
     yield cfg, scene
     scene.close()
