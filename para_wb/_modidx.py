@@ -1182,7 +1182,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                'para_wb.scene.libero_config_dir': ('scene.html#libero_config_dir', 'para_wb/scene.py'),
                                'para_wb.scene.scene_xml': ('scene.html#scene_xml', 'para_wb/scene.py')},
             'para_wb.seed_variance': { 'para_wb.seed_variance._boot_diffs': ('seed_variance.html#_boot_diffs', 'para_wb/seed_variance.py'),
-                                       'para_wb.seed_variance._counts': ('seed_variance.html#_counts', 'para_wb/seed_variance.py'),
                                        'para_wb.seed_variance.model_permutation_test': ( 'seed_variance.html#model_permutation_test',
                                                                                          'para_wb/seed_variance.py'),
                                        'para_wb.seed_variance.seed_level': ('seed_variance.html#seed_level', 'para_wb/seed_variance.py'),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import numpy as np
 import pandas as pd
-from .stats import rollout_frame, shared_positions
+from .stats import _count_matrices, _draw_counts, _replicate_rates, rollout_frame, shared_positions
 
 # %% auto 0
 __all__ = ['seed_rates', 'model_permutation_test', 'seed_variance_share', 'seed_variance_text', 'seed_level', 'seed_level_text']
@@ -44,26 +44,16 @@ def model_permutation_test(df, a: str, b: str, max_arrangements: int = 1_000_000
                 min_p=float(np.mean(d >= d.max() - tol)), n_arrangements=len(combos), n_positions=len(pos), method="exact")
 
 # %% ../nbs/07b_seed_variance.ipynb 10
-def _counts(df: pd.DataFrame, model: str, positions: list) -> tuple[np.ndarray, np.ndarray]:
-    "(seeds × positions) successes and rollouts of `model`."
-    sub = df[(df.model == model) & df.position.isin(positions)]
-    g = sub.groupby(["seed", "position"])["success"].agg(["sum", "size"])
-    return (g["sum"].unstack("position").reindex(columns=positions).fillna(0).to_numpy(float),
-            g["size"].unstack("position").reindex(columns=positions).fillna(0).to_numpy(float))
-
 def _boot_diffs(ka, na, kb, nb, n_pos, rng, n_boot, seeds: bool) -> np.ndarray:
-    w = rng.multinomial(n_pos, np.full(n_pos, 1 / n_pos), size=n_boot).astype(float)          # position draws, shared
-    def rates(k, n):
-        s = (rng.multinomial(len(k), np.full(len(k), 1 / len(k)), size=n_boot).astype(float) if seeds
-             else np.ones((n_boot, len(k))))
-        with np.errstate(invalid="ignore", divide="ignore"): return ((s @ k) * w).sum(1) / ((s @ n) * w).sum(1)
+    w = _draw_counts(rng, n_pos, n_boot)                                   # position draws, shared by both arms
+    rates = lambda k, n: _replicate_rates(k, n, _draw_counts(rng, len(k), n_boot) if seeds else np.ones((n_boot, len(k))), w)
     return rates(ka, na) - rates(kb, nb)
 
 def seed_variance_share(df, a: str, b: str, n_boot: int = 10_000, seed: int = 0) -> dict:
     "Bootstrap variance of rate(a) − rate(b) resampling positions only vs positions and seeds; the share due to seeds."
     df = rollout_frame(df)
     pos = shared_positions(df, a, b)
-    (ka, na), (kb, nb) = _counts(df, a, pos), _counts(df, b, pos)
+    (ka, na), (kb, nb) = _count_matrices(df, a, pos), _count_matrices(df, b, pos)
     rng = np.random.default_rng(seed)
     v_pos = float(np.nanvar(_boot_diffs(ka, na, kb, nb, len(pos), rng, n_boot, seeds=False)))
     v_all = float(np.nanvar(_boot_diffs(ka, na, kb, nb, len(pos), rng, n_boot, seeds=True)))
