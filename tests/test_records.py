@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     from para_wb.experiments import left_right as L
+    from para_wb.config import load_config
+    from para_wb.experiments.harness import layout_suffix
     root = tmp_path_factory.mktemp("records_smoke")
-    args = L.LeftRightArgs(smoke=True, ablations=[], out_dir=str(root / "left_right")).for_run()
+    # the folder the results table looks in for the preset's layout (left_right for fixed_plate, left_right_pair for pair)
+    args = L.LeftRightArgs(smoke=True, ablations=[], out_dir=str(root / f"left_right{layout_suffix(load_config('cpu'))}")).for_run()
     first = L.run_left_right(args)
     # as on the reruns: PARA's head changed, its run folders were trained again (train refuses to overwrite a run with
     # another config, so the old one is removed) and evaluated on the test split a second time; the test log keeps both
@@ -83,19 +86,22 @@ def test_smoke_reports_rebuild_from_records_alone(smoke_run, tmp_path):
     root, args, _, _ = smoke_run
     clone = tmp_path / "clone"
     shutil.copytree(root, clone)                       # a copy: the other tests keep the original run folder
-    fd = clone / "left_right" / "figures"
+    run_name = Path(args.out_dir).relative_to(root).parts[0]   # left_right or left_right_pair (the preset's layout)
+    layout = "pair" if run_name.endswith("_pair") else "fixed_plate"
+    fd = clone / run_name / "figures"
     records = fd / "records"
     assert sorted(p.name for p in records.iterdir()) == ["results.json", "rollouts.csv", "test_evaluations.json"]
     assert sum(p.stat().st_size for p in records.iterdir()) < 100_000                    # kB, not MB: no frames, no models
     readme = clone / "README.md"
     readme.write_text(f"# t\n\n{README_START}\n{README_END}\n")
     rows = build_results(clone, clone / "table", readme=readme, smoke=True)
-    assert [r["status"] for r in rows if r["experiment"] == "Left → Right"] == ["done"]
+    assert {r["layout"]: r["status"] for r in rows if r["experiment"] == "Left → Right"} == \
+        {layout: "done", ("fixed_plate" if layout == "pair" else "pair"): "not run"}
     original = {"results.md": (fd / "results.md").read_bytes(), "table": (clone / "table" / "results.md").read_bytes(),
                 "csv": (clone / "table" / "results.csv").read_bytes(), "readme": readme.read_bytes()}
-    shutil.rmtree(clone / "left_right" / "runs")
-    shutil.rmtree(clone / "left_right" / "dataset")
-    assert not (clone / "left_right" / "runs").exists()
+    shutil.rmtree(clone / run_name / "runs")
+    shutil.rmtree(clone / run_name / "dataset")
+    assert not (clone / run_name / "runs").exists()
     md = rebuild_results_md(experiment("left_right"), records, tmp_path / "work")
     assert md.encode() == original["results.md"]
     readme2 = tmp_path / "README.md"
