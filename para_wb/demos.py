@@ -12,6 +12,7 @@ from .config import Config, ConfigError, load_config, list_presets, validate_con
 from .dataset.storage import DATASET_FILE, PARTS_DIR, STATS_FILE, DemoRecord, DatasetError, existing_parts, list_demos, load_demo, pack_dataset, part_path, validate_dataset, write_demo_part
 from .dataset.stats import compute_stats, save_stats
 from .expert import bowl_grid, run_expert
+from .execution import get_executor
 from .files import load_json, save_json
 from .scene import BowlPlateScene
 
@@ -77,6 +78,9 @@ def _gen_init(cfg: Config):
     os.environ.setdefault("MUJOCO_GL", "egl")
     _GEN.update(cfg=cfg, scene=BowlPlateScene(cfg))
 
+def _gen_close():
+    if "scene" in _GEN: _GEN.pop("scene").close()
+
 def _gen_one(job) -> tuple[int, bool]:
     k, kw, parts = job
     rec = record_expert_demo(_GEN["scene"], **kw)
@@ -97,19 +101,15 @@ def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"demos ({kind})", disable=not progress)
     bar.set_postfix(success=n_ok)
     try:
-        if todo and workers > 1:       # each process records whole demos into its own part files (atomic writes)
-            import multiprocessing as mp
-            with mp.get_context("spawn").Pool(workers, initializer=_gen_init, initargs=(cfg,)) as pool:
-                for _, ok in pool.imap_unordered(_gen_one, todo):
-                    n_ok += ok; bar.set_postfix(success=n_ok, refresh=False); bar.update(1)
-        elif todo:
-            if scene is None: _gen_init(cfg)
-            else: _GEN.update(cfg=cfg, scene=scene)
-            for job in todo:
-                _, ok = _gen_one(job); n_ok += ok; bar.set_postfix(success=n_ok, refresh=False); bar.update(1)
+        if todo and scene is not None:  # the caller's scene, in this process
+            _GEN.update(cfg=cfg, scene=scene)
+            done_jobs = map(_gen_one, todo)
+        else:                           # each worker records whole demos into its own part files (atomic writes)
+            done_jobs = get_executor().map_unordered(_gen_one, todo, workers, init=_gen_init, init_args=(cfg,), teardown=_gen_close)
+        for _, ok in done_jobs:
+            n_ok += ok; bar.set_postfix(success=n_ok, refresh=False); bar.update(1)
     finally:
         bar.close()
-        if scene is None and "scene" in _GEN: _GEN.pop("scene").close()
         _GEN.clear()
     path = out_dir / DATASET_FILE
     if not todo and (out_dir / STATS_FILE).exists() and _packed_ok(path, cfg, len(jobs)):

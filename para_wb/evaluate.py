@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from .camera import Camera
 from .config import Config, EvalConfig, load_config
+from .execution import get_executor
 from .files import atomic_path, atomic_write_text, save_json
 from .stats import wilson_interval
 from .scene import BowlPlateScene, TABLE_Z
@@ -300,6 +301,11 @@ def _worker_init(cfg: Config, policy_fn):
         import traceback
         _WORKER["error"] = f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
 
+def _worker_close():
+    "Release the in-process worker's scene (workers == 1); spawned workers release theirs when they exit."
+    if "scene" in _WORKER: _WORKER.pop("scene").close()
+    _WORKER.clear()
+
 def _worker_run(job) -> RolloutResult:
     i, ep, record = job
     w = _WORKER
@@ -328,16 +334,11 @@ def evaluate_episodes(cfg: Config, policy_fn, episodes: list, workers: int = 1, 
     out = [None] * len(jobs)
     bar = tqdm(total=len(jobs), desc=desc, disable=not progress, dynamic_ncols=True)
     try:
-        if workers == 1:
-            _worker_init(cfg, policy_fn)
-            for j in jobs: r = _worker_run(j); out[r.episode_index] = r; bar.update(1)
-        else:
-            import multiprocessing as mp
-            with mp.get_context("spawn").Pool(workers, initializer=_worker_init, initargs=(cfg, policy_fn)) as pool:
-                for r in pool.imap_unordered(_worker_run, jobs): out[r.episode_index] = r; bar.update(1)
+        for r in get_executor().map_unordered(_worker_run, jobs, workers, init=_worker_init, init_args=(cfg, policy_fn),
+                                              teardown=_worker_close):
+            out[r.episode_index] = r; bar.update(1)
     finally:
         bar.close()
-        if workers == 1 and "scene" in _WORKER: _WORKER.pop("scene").close(); _WORKER.clear()
     return out
 
 def evaluate_policy(scene: BowlPlateScene, policy, positions, cfg: Config | None = None, progress: bool = True,

@@ -7,8 +7,10 @@
 # Each experiment notebook runs through papermill (executed copy beside its runs). Resumable: an experiment whose
 # results.json exists is not rerun; its figures and results.md are rebuilt from the saved results (--stage report), and
 # an interrupted one resumes where it stopped (finished training runs and evaluations are reused by the harness).
+# The experiments run as one task graph (python -m para_wb.experiments.reproduce): one after another on this machine, or
+# at once on a Ray cluster with PARA_WB_EXECUTOR=ray [PARA_WB_RAY_ADDRESS=auto|HOST:PORT] (docs/commands: "On a cluster").
 # Knobs: PARA_WB_PRESET (cpu), PARA_WB_SEEDS (default: each notebook's own, e.g. "0 1"), PARA_WB_WORKERS (2), PARA_WB_ONLY ("near_far corner ...": a subset;
-# names: left_right left_right_g8 viewpoint near_far corner distractors video).
+# names: python -m para_wb.experiments.registry --list, first column).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PARA_WB_VENV:-$HOME/.cache/para_wb/venv}"
@@ -42,44 +44,13 @@ else
 fi
 
 t0=$SECONDS
-TIMES=()                                              # name=seconds=how (ran | rebuilt): written to a JSON at the end
-for e in "${EXPERIMENTS[@]}"; do
-  IFS='|' read -r name nb mod runs figs files extra <<<"$e"
-  if [ -n "${PARA_WB_ONLY:-}" ] && [[ " $PARA_WB_ONLY " != *" $name "* ]]; then continue; fi
-  if [ "$SMOKE" = 1 ]; then
-    [ "$name" = left_right_g8 ] && continue        # the same notebook as left_right: its smoke run is that one
-    out="$ROOT/$name"; mkdir -p "$out"
-    if [ -f "$out/runs/$(echo $files | cut -d' ' -f1)" ]; then say "$name: smoke results exist, kept"; continue; fi
-    s=$SECONDS
-    "$VENV/bin/papermill" -k python3 --language python --no-progress-bar "nbs/$nb.ipynb" "$out/$nb.ipynb" \
-      -p smoke True -p out_dir "$out" >/dev/null
-    say "$name: smoke run in $((SECONDS - s)) s"
-    TIMES+=("$name=$((SECONDS - s))=ran")
-    continue
-  fi
-  done_all=1
-  for f in $files; do [ -f "$ROOT/$runs/$f" ] || done_all=0; done
-  s=$SECONDS
-  if [ "$done_all" = 1 ]; then
-    say "$name: finished ($ROOT/$runs), not rerun; rebuilding its results.md and figures from the saved results"
-    # shellcheck disable=SC2086
-    "$PY" -m "para_wb.experiments.$mod" --stage report --preset "$PRESET" --out-dir "$ROOT/$runs" --figures-dir "figures/$figs" \
-      $(if [ "$name" = left_right_g8 ]; then echo "--overrides demos.grid=8"; fi) >/dev/null
-  else
-    say "$name: running nbs/$nb.ipynb (papermill; resumes whatever an earlier call finished)"
-    mkdir -p "$ROOT/$runs" "figures/$figs"
-    args=(-p preset "$PRESET" -p workers "$WORKERS" -p out_dir "$ROOT/$runs" -p figures_dir "figures/$figs" -p progress False)
-    [ -n "${PARA_WB_SEEDS:-}" ] && args+=(-y "seeds: $SEEDS")     # else each notebook's own default (viewpoint: one seed)
-    if [ -n "$extra" ]; then
-      # extra = "-y key: value -y key: value"
-      while read -r y; do [ -n "$y" ] && args+=(-y "$y"); done < <(echo "$extra" | sed 's/ *-y /\n/g')
-    fi
-    "$VENV/bin/papermill" -k python3 --language python --log-output --no-progress-bar "nbs/$nb.ipynb" \
-      "$ROOT/$runs/$nb.ipynb" "${args[@]}" >/dev/null
-  fi
-  say "$name: done in $((SECONDS - s)) s"
-  TIMES+=("$name=$((SECONDS - s))=$([ "$done_all" = 1 ] && echo rebuilt || echo ran)")
-done
+# every experiment as one task graph (para_wb.experiments.reproduce): on the local executor one after another in
+# registry order; with PARA_WB_EXECUTOR=ray (and PARA_WB_RAY_ADDRESS) at once on a Ray cluster
+repro=(--preset "$PRESET" --workers "$WORKERS" --root "$ROOT")
+[ "$SMOKE" = 1 ] && repro+=(--smoke)
+[ -n "${PARA_WB_SEEDS:-}" ] && repro+=(--seeds ${PARA_WB_SEEDS})   # else each notebook's own default (viewpoint: one seed)
+[ -n "${PARA_WB_ONLY:-}" ] && repro+=(--only ${PARA_WB_ONLY})
+"$PY" -m para_wb.experiments.reproduce "${repro[@]}" >/dev/null
 
 # the table (and, outside smoke mode, the README block), and the demo samples of the full position grid
 if [ "$SMOKE" = 1 ]; then
@@ -140,11 +111,11 @@ PY
 # this call's wall time per experiment ("ran": the notebook ran, resuming whatever an earlier call finished; "rebuilt":
 # finished earlier, only its reports were rebuilt) -> bench/results/<preset>/figures_sh.json (smoke: under $ROOT)
 WALL_JSON="$([ "$SMOKE" = 1 ] && echo "$ROOT/figures_sh.json" || echo "bench/results/$PRESET/figures_sh.json")"
-"$PY" - "$WALL_JSON" "$PRESET" "$SMOKE" "$((SECONDS - t0))" "${TIMES[@]}" <<'PY'
+"$PY" - "$WALL_JSON" "$PRESET" "$SMOKE" "$((SECONDS - t0))" "$ROOT/reproduce.json" <<'PY'
 import datetime, os, sys
-from para_wb.files import save_json
-out, preset, smoke, total, *times = sys.argv[1:]
-rows = [dict(experiment=n, seconds=int(s), how=h) for n, s, h in (t.split("=") for t in times)]
+from para_wb.files import load_json, save_json
+out, preset, smoke, total, steps = sys.argv[1:]
+rows = [dict(experiment=r["name"], seconds=int(r["seconds"]), how=r["how"]) for r in load_json(steps)["steps"]]
 save_json(out, dict(preset=preset, smoke=smoke == "1", total_s=int(total), experiments=rows, cpu_count=os.cpu_count(),
                     finished_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
 print("[figures] wall times:", out, file=sys.stderr)

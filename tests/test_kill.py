@@ -150,3 +150,17 @@ def _no_clock(obj):
     if isinstance(obj, dict): return {k: _no_clock(v) for k, v in obj.items() if "wall" not in k and not k.endswith("seconds")}
     if isinstance(obj, list): return [_no_clock(v) for v in obj]
     return obj
+
+
+def test_two_evaluations_into_one_folder(tmp_path):
+    """An evaluation folder is locked while its rollouts run: a second evaluation into it (another process, or another
+    Ray task of the same experiment run twice) stops at once with an error naming the folder, before any rollout."""
+    from para_wb.evaluate import Episode
+    from para_wb.experiments.harness import evaluate_run
+    from para_wb.files import FolderLockedError, folder_lock
+    from para_wb.testing import tiny_config
+    out = tmp_path / "eval" / "test"
+    with folder_lock(out, "evaluation folder"):                        # the first evaluation, holding its folder
+        with pytest.raises(FolderLockedError, match=f"evaluation folder {out} is in use"):
+            evaluate_run(tiny_config("para"), None, "para-seed0", [Episode((-0.1, 0.2), position_id=0, split="test")], out)
+    assert not (out / "eval.json").exists() and not (out / ".lock").exists()

@@ -14,7 +14,8 @@ from ..config import Config, ConfigError, as_override_list, load_config
 from ..dataset.storage import DatasetError, data_config_diff, dataset_file, dataset_kind, list_demos, load_demo
 from ..evaluate import (Episode, ExpertOraclePolicy, ReplayPolicy, RolloutResult, SamePolicy, evaluate_episodes,
                               save_results, summarize)
-from ..files import FolderLockedError, atomic_write_text, load_json, save_json, save_figure
+from ..execution import get_executor
+from ..files import FolderLockedError, atomic_write_text, folder_lock, load_json, save_json, save_figure
 from ..policies.factory import PAPER_LABELS, check_policies
 from ..policy import CheckpointPolicy, open_loop_errors
 from ..records import has_records, restore_experiment_dir, split_results, write_records
@@ -31,9 +32,9 @@ USER_ERRORS = (ConfigError, DatasetError, TrainError, FolderLockedError, SetupEr
 # %% auto 0
 __all__ = ['USER_ERRORS', 'SMOKE_OVERRIDES', 'ExperimentArgs', 'injected_parameters', 'pop_stage', 'saved_results',
            'rebuild_reports', 'stage_main', 'Split', 'layout_suffix', 'layout_text', 'open_loop_cached', 'reuse_diff',
-           'train_run', 'evaluate_run', 'run_validation', 'validation_markdown', 'run_experiment', 'test_log_counts',
-           'test_log_text', 'wall_time_text', 'collect_results', 'summary_table', 'results_markdown', 'common_figures',
-           'rebuild_from_records']
+           'train_run', 'evaluate_run', 'append_log', 'run_validation', 'validation_markdown', 'train_and_evaluate',
+           'training_resources', 'run_experiment', 'test_log_counts', 'test_log_text', 'wall_time_text',
+           'collect_results', 'summary_table', 'results_markdown', 'common_figures', 'rebuild_from_records']
 
 # %% ../../nbs/experiments/30_harness.ipynb 4
 @dataclass
@@ -355,15 +356,23 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
     if done.exists() and load_json(done).get("extra", {}).get("key") == key:
         from para_wb.evaluate import load_results
         return load_results(done)
-    res = evaluate_episodes(cfg, policy_fn, episodes, workers=workers, record=set(range(record)), progress=progress,
-                            desc=f"{name} {episodes[0].split if episodes else ''}")
-    save_results(res, summarize(res), cfg, out, name, extra=dict(key=key))
+    with folder_lock(out, "evaluation folder"):           # a second process evaluating into it stops with one line
+        res = evaluate_episodes(cfg, policy_fn, episodes, workers=workers, record=set(range(record)), progress=progress,
+                                desc=f"{name} {episodes[0].split if episodes else ''}")
+        save_results(res, summarize(res), cfg, out, name, extra=dict(key=key))
     if log is not None:
-        entries = load_json(log) if Path(log).exists() else []
-        entries.append(dict(run=name, split=episodes[0].split, config_hash=hashlib.sha256(cfg.to_json().encode()).hexdigest()[:16],
-                            model=key["model"], time=time.strftime("%Y-%m-%d %H:%M:%S")))
-        save_json(log, entries)
+        append_log(log, dict(run=name, split=episodes[0].split, config_hash=hashlib.sha256(cfg.to_json().encode()).hexdigest()[:16],
+                             model=key["model"], time=time.strftime("%Y-%m-%d %H:%M:%S")))
     return res
+
+def append_log(log, entry: dict) -> None:
+    "Append `entry` to the JSON list in `log`, under an exclusive lock (jobs running at once append to one test log)."
+    import fcntl
+    log = Path(log); log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log.with_name(log.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)                 # waits for the other writer; released when the file closes
+        entries = load_json(log) if log.exists() else []
+        save_json(log, entries + [entry])
 
 # %% ../../nbs/experiments/30_harness.ipynb 22
 def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict, out_dir=None) -> dict:
@@ -410,6 +419,25 @@ def _nearest_demo(dataset, split: Split, cfg: Config) -> int:
     c = np.mean([m["bowl_xy"] for m in metas], axis=0)
     return min(metas, key=lambda m: np.linalg.norm(np.asarray(m["bowl_xy"]) - c))["demo"]
 
+def train_and_evaluate(args: ExperimentArgs, split: Split, dataset, kind: str, seed: int, splits: list, episodes: dict) -> tuple:
+    """One arm and seed of an experiment, a job of the executor: train its run (or reuse it), evaluate it on every split
+    (the split's scene, e.g. clutter, for its episodes); returns (run name, timings)."""
+    ex = ExperimentDir(args.out_dir)
+    cfg, run = args.config(kind, seed), ex.run(kind, seed)
+    t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
+    for sp in splits:
+        evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp],
+                     run.eval_dir(sp), args.workers, args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
+    return run.name, dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
+                          wall_this_call_s=time.time() - t0)
+
+def training_resources(executor, cfg: Config) -> dict:
+    """What a training job asks the executor for: one GPU where the cluster has one (unless `train.device=cpu`), else two
+    CPUs (what one training uses well; a local executor ignores it)."""
+    r = executor.resources()
+    if r["GPU"] >= 1 and cfg.train.device != "cpu": return dict(num_cpus=1, num_gpus=1)
+    return dict(num_cpus=min(2.0, max(1.0, r["CPU"])), num_gpus=0)
+
 def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper: dict | None = None) -> dict:
     "Train every policy and seed, evaluate on validation and test, run expert and control, compute and save results.json."
     t_start = time.time()
@@ -428,16 +456,12 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     ex.save_episodes(episodes)
     save_json(ex.args_file, dict(name=name, args=dataclasses.asdict(args), split=split.name, split_describe=split.describe,
                                  config=base.to_dict(), dataset=str(dataset), n_train_demos=len(train_ids)))
-    timings = {}
-    for kind in kinds:
-        for seed in args.seeds:
-            cfg, run = args.config(kind, seed), ex.run(kind, seed)
-            t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
-            for sp in splits:                                      # the split's scene (e.g. clutter) for its episodes
-                evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp], run.eval_dir(sp), args.workers,
-                             args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
-            timings[run.name] = dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
-                                     wall_this_call_s=time.time() - t0)
+    # every (arm, seed) is one job of the executor (para_wb.execution): in this process one after another (local), or
+    # all at once as Ray tasks, each asking for a GPU where the cluster has one; the reference rows below run meanwhile
+    executor = get_executor()
+    jobs = [executor.submit(train_and_evaluate, args, split, dataset, kind, seed, splits, episodes,
+                            **training_resources(executor, args.config(kind, seed)))
+            for kind in kinds for seed in args.seeds]
     k_ctrl = _nearest_demo(dataset, split, base)
     demo = load_demo(dataset, k_ctrl)
     for sp in splits:
@@ -445,6 +469,7 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
         evaluate_run(sc, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
         evaluate_run(sc, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
                      episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
+    timings = dict(executor.gather(jobs))
     results = collect_results(args, ex, splits, kinds, dataset, train_ids, paper or {})
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
                    split=split.name, split_describe=split.describe, control_demo=dict(index=k_ctrl, bowl_xy=demo.bowl_xy),
