@@ -78,7 +78,7 @@ fi
 # 3. pytest (drift check, install check, unit and render tests)
 s=$SECONDS
 # shellcheck disable=SC2086
-"$VENV/bin/pytest" -q tests ${PARA_WB_PYTEST_ARGS:-}; rc=$?
+"$VENV/bin/pytest" -q --durations=25 tests ${PARA_WB_PYTEST_ARGS:-}; rc=$?   # the 25 slowest, for keeping CI short
 if [ $rc -eq 5 ]; then say "pytest collected no tests: that is a failure"; fi
 case "${PARA_WB_SLOW:=1}" in 1|true|yes|on) what="pytest tests (incl. slow)";; *) what="pytest tests (slow skipped)";; esac
 record "$what" $rc $((SECONDS - s))
