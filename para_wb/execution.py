@@ -31,11 +31,9 @@ def executor_settings(name: str | None = None, address: str | None = None) -> tu
 
 # %% ../nbs/08_execution.ipynb 8
 class Task:
-    "A submitted job: `result()` returns its value (waiting for it) or raises its exception."
-    def __init__(self, value=None, error: BaseException | None = None): self._value, self._error = value, error
-    def result(self):
-        if self._error is not None: raise self._error
-        return self._value
+    "A submitted job: `result()` returns its value (waiting for it); a failed job raises (locally when submitted, on Ray here)."
+    def __init__(self, value=None): self._value = value
+    def result(self): return self._value
 
 class Executor:
     "Where the workbench's jobs run (see the module's introduction). Subclasses: `LocalExecutor`, `RayExecutor`."

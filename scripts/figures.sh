@@ -26,14 +26,8 @@ for a in "$@"; do
 done
 [ "$SMOKE" = 1 ] || bash scripts/setup.sh            # idempotent; CI has run it before the smoke mode
 PRESET="${PARA_WB_PRESET:-cpu}"
-SEEDS="[$(echo ${PARA_WB_SEEDS:-} | sed 's/ /, /g')]"
 WORKERS="${PARA_WB_WORKERS:-2}"
 say() { printf '[figures] %s\n' "$*" >&2; }
-
-# name | notebook | module | runs folder (under data/runs) | figures folder | results.json files (relative to the runs folder) | extra papermill args
-# one line per experiment, from the one list of experiments (para_wb/experiments/registry.py; the results table reads it too)
-mapfile -t EXPERIMENTS < <("$PY" -m para_wb.experiments.registry --list)
-[ "${#EXPERIMENTS[@]}" -gt 0 ] || { echo "figures.sh: python -m para_wb.experiments.registry --list printed no experiment" >&2; exit 1; }
 
 if [ "$SMOKE" = 1 ]; then
   ROOT="${PARA_WB_FIGURES_SMOKE_DIR:-$(mktemp -d -t para_wb_figures_smoke.XXXXXX)}"

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/experiments/60_reproduce.ipynb 2
 from __future__ import annotations
-import argparse, dataclasses, importlib, json, os, subprocess, sys, tempfile, time
+import argparse, importlib, json, os, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..config import ConfigError
