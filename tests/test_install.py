@@ -55,10 +55,22 @@ OPTIONAL = {"triton"}
 def _norm(name: str) -> str: return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _declared() -> set:
+def _declared(key: str = "requirements") -> set:
     cfg = configparser.ConfigParser(); cfg.read(ROOT / "settings.ini")
-    reqs = shlex.split(cfg["DEFAULT"]["requirements"])
+    reqs = shlex.split(cfg["DEFAULT"].get(key, ""))
     return {_norm(re.split(r"[<>=!~\[; ]", r)[0]) for r in reqs}
+
+
+def _module_level_imports(p: Path) -> set:
+    "Top-level names a module imports at import time (not inside a function)."
+    names = set()
+    for node in ast.parse(p.read_text()).body:
+        for n in ([node] if isinstance(node, (ast.Import, ast.ImportFrom)) else
+                  [x for x in ast.walk(node) if isinstance(x, (ast.Import, ast.ImportFrom))]
+                  if isinstance(node, (ast.If, ast.Try, ast.With)) else []):
+            if isinstance(n, ast.Import): names |= {a.name.split(".")[0] for a in n.names}
+            elif n.level == 0 and n.module: names.add(n.module.split(".")[0])
+    return names
 
 
 def _third_party_imports() -> set:
@@ -72,13 +84,18 @@ def _third_party_imports() -> set:
 
 
 def test_settings_ini_lists_every_runtime_dependency():
+    "Every import is a requirement, or an extra (`ray_requirements` → `pip install para_wb[ray]`) imported lazily."
     dists = metadata.packages_distributions()
-    declared, missing = _declared(), []
+    declared, extras, missing = _declared(), _declared("ray_requirements"), []
+    assert extras, "settings.ini lists no ray_requirements (the [ray] extra)"
+    owners = lambda name: {_norm(d) for d in dists.get(name, [name])}
     for name in sorted(_third_party_imports()):
         if name in NODEPS | OPTIONAL: continue
-        owners = {_norm(d) for d in dists.get(name, [name])}
-        if not owners & declared: missing.append(f"{name} (from {sorted(owners)})")
+        if not owners(name) & (declared | extras): missing.append(f"{name} (from {sorted(owners(name))})")
     assert not missing, f"para_wb imports these but settings.ini's requirements do not list them: {missing}"
+    eager = [(p.relative_to(ROOT).as_posix(), n) for p in (ROOT / "para_wb").rglob("*.py")
+             for n in _module_level_imports(p) if owners(n) & extras and not owners(n) & declared]
+    assert not eager, f"these modules import an optional extra at import time (import it inside the function): {eager}"
 
 
 def _venv_with_deps(where: Path) -> Path:
