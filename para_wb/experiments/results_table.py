@@ -13,17 +13,18 @@ from ..files import atomic_write_text, load_json
 from ..stats import wilson_interval
 from ..records import has_records, results_from_records, write_records
 from ..runs import ExperimentDir
+from .registry import EXPERIMENTS, Experiment, Row
 
 # %% auto 0
-__all__ = ['ENTRIES', 'COLUMNS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'results_path', 'records_path',
-           'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
+__all__ = ['ENTRIES', 'COLUMNS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'entry_of', 'results_path',
+           'records_path', 'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
            'table_markdown', 'results_markdown_all', 'table_csv', 'embed_in_readme', 'readme_block', 'write_table',
            'build_results', 'build_table_from_records', 'main']
 
 # %% ../../nbs/experiments/50_results_table.ipynb 4
 @dataclass(frozen=True)
 class Entry:
-    "One row of the results table: which experiment, where its results.json lives, which evaluation it reports."
+    "One row of the results table: which experiment, where its results.json lives, which evaluation it reports (built from the registry)."
     experiment: str                 # e.g. "Left → Right"
     axis: str                       # train → test, in words
     run_dir: str                    # folder under the runs root: data/runs/<run_dir>/results.json
@@ -33,37 +34,15 @@ class Entry:
     figures: str = ""               # figures/<figures>/results.md has the details
     layout: str = "fixed_plate"     # the task layout it runs under (scene.layout): fixed_plate, or pair (bowl and plate move together)
 
-ENTRIES = [
-    Entry("Left → Right", "left half → right half (object position)", "left_right",
-          {"para": 0.54, "act": 0.01}, notebook="left_right", figures="left_right"),
-    Entry("Left → Right, 8 × 8 grid (4 × fewer demos)", "left half → right half (object position)", "left_right_g8",
-          {"para": 0.54, "act": 0.01}, notebook="left_right", figures="left_right_g8"),
-    Entry("Near → Far", "near half → far half (object position)", "near_far", {"para": 0.46, "act": 0.07},
-          notebook="near_far", figures="near_far"),
-    Entry("Default → all viewpoints", "default camera → 64 viewpoints (camera)", "viewpoint/default", {"para": 0.61, "act": 0.24},
-          notebook="viewpoint", figures="viewpoint/default"),
-    Entry("Left → Right hemisphere", "left-hemisphere viewpoints → right (camera)", "viewpoint/left", {"para": 0.40, "act": 0.10},
-          notebook="viewpoint", figures="viewpoint/left"),
-    Entry("Inner → outer viewpoints", "θ ≤ θmax/2 → θ > θmax/2 (camera)", "viewpoint/inner", {},
-          notebook="viewpoint", figures="viewpoint/inner"),
-    Entry("N = 32 corner", "32 demos in one corner → rest of the area (data efficiency)", "corner", {"para": 0.54, "act": 0.33},
-          notebook="corner", figures="corner"),
-    Entry("Distractors", "clean scenes → cluttered scenes (clutter)", "distractors", {"para": 0.28, "act": 0.10},
-          notebook="distractors", figures="distractors"),
-    Entry("Distractors: clean control", "clean scenes → the same test positions, clean", "distractors", {},
-          split="test_clean", notebook="distractors", figures="distractors"),
-    # headline pair of the video experiment: two-stage PARA (PARA column) vs two-stage global regression (ACT column);
-    # from scratch (paper 55%) and frozen (0%) are in figures/video/results.md
-    Entry("Video backbone (SVD UNet), two-stage", "position grid → random positions (video pretrain → joint; PARA vs global regression)",
-          "video", {"para": 0.92, "act": 0.0}, notebook="video", figures="video"),
-    Entry("Random positions (whole grid)", "every grid demo → random positions over the same area (interpolation)", "random_positions",
-          {"para": 0.19, "act": 0.27}, notebook="random_positions", figures="random_positions"),
-]
-# The same experiments under the authors' task layout (scene.layout=pair: bowl and plate shifted together over 15 × 20 cm),
-# folders suffixed _pair; the paper's numbers were measured on this layout.
-ENTRIES += [Entry(e.experiment, e.axis, e.run_dir.replace("/", "_pair/", 1) if "/" in e.run_dir else e.run_dir + "_pair", e.paper,
-                  e.split, e.notebook, e.figures.replace("/", "_pair/", 1) if "/" in e.figures else e.figures + "_pair", layout="pair")
-            for e in ENTRIES if e.run_dir not in ("left_right_g8", "video", "corner")]   # corner: the pair grid ties at N = 32
+def entry_of(exp: Experiment, row: Row) -> Entry:
+    "The table entry of one of `exp`'s rows: its results file's folder under the experiment's run and figures folders."
+    sub = str(Path(row.results).parent)
+    sub = "" if sub == "." else sub
+    return Entry(row.title, row.axis, f"{exp.runs}/{sub}" if sub else exp.runs, dict(row.paper), row.split, exp.notebook,
+                 f"{exp.figures}/{sub}" if sub else exp.figures, exp.layout)
+
+# One row per table row of each experiment in the one list of experiments (para_wb.experiments.registry), in its order.
+ENTRIES = [entry_of(e, r) for e in EXPERIMENTS for r in e.rows]
 
 def results_path(entry: Entry, runs_root="data/runs", smoke: bool = False) -> Path:
     """Where `entry`'s results.json is: <runs_root>/<run_dir>/results.json; for smoke runs (each notebook run with
