@@ -17,9 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_bad_executor_setting_is_one_line(tmp_path):
     "A bad PARA_WB_EXECUTOR stops a command with a one-line error naming the value and the fix (no traceback)."
     env = dict(os.environ, PARA_WB_EXECUTOR="dask")
-    r = subprocess.run([sys.executable, "-c", "from para_wb.execution import get_executor; get_executor()"],
+    r = subprocess.run([sys.executable, "-m", "para_wb.experiments.reproduce", "--dry-run", "--root", str(tmp_path), "--only", "left_right_pair"],
                        capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert r.returncode != 0 and "'dask'" in r.stderr and "PARA_WB_EXECUTOR=local" in r.stderr
+    assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+    assert "'dask'" in r.stderr and "PARA_WB_EXECUTOR=local" in r.stderr, r.stderr
+    from para_wb.execution import ExecutorError, executor_settings
+    with pytest.raises(ExecutorError, match="'dask'"): executor_settings("dask", None)
 
 
 @pytest.fixture(scope="module")
