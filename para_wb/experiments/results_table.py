@@ -63,7 +63,7 @@ def records_path(entry: Entry, figures_root="figures", smoke: bool = False, runs
 COLUMNS = ["experiment", "axis", "evaluation", "status", "para_k", "para_n", "para_rate", "para_wilson_low", "para_wilson_high",
            "para_boot_low", "para_boot_high", "act_k", "act_n", "act_rate", "act_wilson_low", "act_wilson_high", "act_boot_low",
            "act_boot_high", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_method", "n_positions", "seeds", "expert_k",
-           "expert_n", "n_train_demos", "layout", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
+           "expert_n", "control_k", "control_n", "n_train_demos", "layout", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
 
 def config_drift(res: dict, kinds) -> str:
     """How the policy blocks a result was trained with differ from what its preset (+ its overrides) holds today,
@@ -101,6 +101,8 @@ def entry_row(entry: Entry, path, results: dict | None = None) -> dict:
                         p_method=comp["method"], n_positions=comp["n_positions"])
     ex = sp["models"].get("expert")
     if ex: row.update(expert_k=ex["PLACE"], expert_n=ex["n"])
+    ctl = sp["models"].get("control")
+    if ctl: row.update(control_k=ctl["PLACE"], control_n=ctl["n"])
     args = res.get("args", {})
     ran = ((res.get("config") or {}).get("scene") or {}).get("layout", "fixed_plate")   # results older than the key: fixed plate
     if ran != entry.layout: return dict(row, status=f"{path} ran with scene.layout={ran}, this row is layout {entry.layout}")
@@ -155,7 +157,7 @@ def _arm(r: dict, key: str) -> str:
 def table_markdown(rows: list) -> str:
     "The results table as markdown: one row per entry, ours beside the paper's."
     lines = ["| experiment | train → test | PARA: PLACE (95% Wilson; cluster bootstrap) | ACT: PLACE (95% Wilson; cluster bootstrap) | "
-             "PARA − ACT (95% CI), paired p | rollouts per arm (seeds × positions) | expert | layout | preset | paper PARA | paper ACT |",
+             "PARA − ACT (95% CI), paired p | rollouts per arm (seeds × positions) | expert (ceiling) / blind replay (control) | layout | preset | paper PARA | paper ACT |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         paper = (_pct(r["paper_para"]) if r["paper_para"] is not None else "–", _pct(r["paper_act"]) if r["paper_act"] is not None else "–")
@@ -167,6 +169,7 @@ def table_markdown(rows: list) -> str:
         seeds = len(r["seeds"].split()) if r["seeds"] else 0
         n_pos = r["n_positions"] if r["n_positions"] is not None else "?"
         expert = "–" if r["expert_k"] is None else f"{r['expert_k']}/{r['expert_n']}"
+        expert += "" if r.get("control_k") is None else f" / {r['control_k']}/{r['control_n']}"
         preset = f"`{r['preset']}`" + (f" ({r['overrides']})" if r["overrides"] else "")
         if r.get("config_drift"): preset += f" **ran with {r['config_drift']}**"
         lines.append(f"| {r['experiment']} | {r['axis']} | {_arm(r, 'para')} | {_arm(r, 'act')} | {comp} | {r['para_n']} ({seeds} × {n_pos}) "
