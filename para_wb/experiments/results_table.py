@@ -5,7 +5,7 @@
 # %% ../../nbs/experiments/50_results_table.ipynb 2
 from __future__ import annotations
 import csv, io, json, sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..config import load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
@@ -16,33 +16,44 @@ from ..runs import ExperimentDir
 from .registry import EXPERIMENTS, Experiment, Row
 
 # %% auto 0
-__all__ = ['ENTRIES', 'COLUMNS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'entry_of', 'results_path',
-           'records_path', 'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
+__all__ = ['ENTRIES', 'COLUMNS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'results_path', 'records_path',
+           'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
            'table_markdown', 'results_markdown_all', 'table_csv', 'embed_in_readme', 'readme_block', 'write_table',
            'build_results', 'build_table_from_records', 'main']
 
 # %% ../../nbs/experiments/50_results_table.ipynb 4
 @dataclass(frozen=True)
 class Entry:
-    "One row of the results table: which experiment, where its results.json lives, which evaluation it reports (built from the registry)."
-    experiment: str                 # e.g. "Left → Right"
-    axis: str                       # train → test, in words
-    run_dir: str                    # folder under the runs root: data/runs/<run_dir>/results.json
-    paper: dict = field(default_factory=dict)   # {"para": rate, "act": rate} from SPEC; {} = no number in the paper
-    split: str = "test"             # the evaluation reported
-    notebook: str = ""              # nbs/experiments/<notebook>.ipynb makes it
-    figures: str = ""               # figures/<figures>/results.md has the details
-    layout: str = "fixed_plate"     # the task layout it runs under (scene.layout): fixed_plate, or pair (bowl and plate move together)
+    "One row of the results table resolved to folders: an experiment of the registry and one of its `Row`s."
+    exp: Experiment
+    row: Row
 
-def entry_of(exp: Experiment, row: Row) -> Entry:
-    "The table entry of one of `exp`'s rows: its results file's folder under the experiment's run and figures folders."
-    sub = str(Path(row.results).parent)
-    sub = "" if sub == "." else sub
-    return Entry(row.title, row.axis, f"{exp.runs}/{sub}" if sub else exp.runs, dict(row.paper), row.split, exp.notebook,
-                 f"{exp.figures}/{sub}" if sub else exp.figures, exp.layout)
+    @property
+    def _sub(self) -> str:
+        "The folder of the row's results file inside the experiment's run folder ('' at its top)."
+        sub = str(Path(self.row.results).parent)
+        return "" if sub == "." else sub
+    @property
+    def experiment(self) -> str: return self.row.title              # e.g. "Left → Right"
+    @property
+    def axis(self) -> str: return self.row.axis                     # train → test, in words
+    @property
+    def paper(self) -> dict: return self.row.paper                  # {"para": rate, "act": rate} from SPEC; {} = none
+    @property
+    def split(self) -> str: return self.row.split                   # the evaluation reported
+    @property
+    def notebook(self) -> str: return self.exp.notebook             # nbs/<notebook>.ipynb makes it
+    @property
+    def layout(self) -> str: return self.exp.layout                 # scene.layout it ran under: fixed_plate | pair
+    @property
+    def run_dir(self) -> str:                                       # folder under the runs root holding results.json
+        return f"{self.exp.runs}/{self._sub}" if self._sub else self.exp.runs
+    @property
+    def figures(self) -> str:                                       # figures/<figures>/results.md has the details
+        return f"{self.exp.figures}/{self._sub}" if self._sub else self.exp.figures
 
 # One row per table row of each experiment in the one list of experiments (para_wb.experiments.registry), in its order.
-ENTRIES = [entry_of(e, r) for e in EXPERIMENTS for r in e.rows]
+ENTRIES = [Entry(e, r) for e in EXPERIMENTS for r in e.rows]
 
 def results_path(entry: Entry, runs_root="data/runs", smoke: bool = False) -> Path:
     """Where `entry`'s results.json is: <runs_root>/<run_dir>/results.json; for smoke runs (each notebook run with
