@@ -61,15 +61,21 @@ def _declared(key: str = "requirements") -> set:
     return {_norm(re.split(r"[<>=!~\[; ]", r)[0]) for r in reqs}
 
 
+def _import_names(node) -> set:
+    "Top-level names one import statement imports (none for relative imports or other nodes)."
+    if isinstance(node, ast.Import): return {a.name.split(".")[0] for a in node.names}
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module: return {node.module.split(".")[0]}
+    return set()
+
+
 def _module_level_imports(p: Path) -> set:
-    "Top-level names a module imports at import time (not inside a function)."
-    names = set()
-    for node in ast.parse(p.read_text()).body:
-        for n in ([node] if isinstance(node, (ast.Import, ast.ImportFrom)) else
-                  [x for x in ast.walk(node) if isinstance(x, (ast.Import, ast.ImportFrom))]
-                  if isinstance(node, (ast.If, ast.Try, ast.With)) else []):
-            if isinstance(n, ast.Import): names |= {a.name.split(".")[0] for a in n.names}
-            elif n.level == 0 and n.module: names.add(n.module.split(".")[0])
+    "Top-level names a module imports at import time: every import outside a function body."
+    names, todo = set(), list(ast.parse(p.read_text()).body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)): continue
+        names |= _import_names(n)
+        todo.extend(ast.iter_child_nodes(n))
     return names
 
 
@@ -77,9 +83,7 @@ def _third_party_imports() -> set:
     "Top-level names that para_wb's modules import, less the standard library and para_wb itself."
     names = set()
     for p in (ROOT / "para_wb").rglob("*.py"):
-        for node in ast.walk(ast.parse(p.read_text())):
-            if isinstance(node, ast.Import): names |= {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module: names.add(node.module.split(".")[0])
+        for node in ast.walk(ast.parse(p.read_text())): names |= _import_names(node)
     return {n for n in names if n not in sys.stdlib_module_names and n not in ("para_wb", "__future__")}
 
 

@@ -30,9 +30,8 @@ class Entry:
 
     @property
     def _sub(self) -> str:
-        "The folder of the row's results file inside the experiment's run folder ('' at its top)."
-        sub = str(Path(self.row.results).parent)
-        return "" if sub == "." else sub
+        "The folder of the row's results file inside the experiment's run folder ('' at its top): its `Experiment.splits` entry."
+        return self.exp.splits()[self.exp.results.index(self.row.results)]
     @property
     def experiment(self) -> str: return self.row.title              # e.g. "Left → Right"
     @property
@@ -180,7 +179,7 @@ def table_markdown(rows: list) -> str:
         seeds = len(r["seeds"].split()) if r["seeds"] else 0
         n_pos = r["n_positions"] if r["n_positions"] is not None else "?"
         expert = "–" if r["expert_k"] is None else f"{r['expert_k']}/{r['expert_n']}"
-        expert += "" if r.get("control_k") is None else f" / {r['control_k']}/{r['control_n']}"
+        expert += "" if r["control_k"] is None else f" / {r['control_k']}/{r['control_n']}"
         preset = f"`{r['preset']}`" + (f" ({r['overrides']})" if r["overrides"] else "")
         if r.get("config_drift"): preset += f" **ran with {r['config_drift']}**"
         lines.append(f"| {r['experiment']} | {r['axis']} | {_arm(r, 'para')} | {_arm(r, 'act')} | {comp} | {r['para_n']} ({seeds} × {n_pos}) "
