@@ -63,9 +63,9 @@ MUTANTS = [
     ("dataset: z margin sign", "para_wb/dataset/stats.py", "pos[:, 2].max() + z_margin", "pos[:, 2].max() - z_margin", DSTATS),
     ("train: stats over the whole file", "para_wb/train.py", "stats = compute_stats(dataset_path, demos=train_demos)", "stats = compute_stats(dataset_path)", TRAIN),
     ("train: demo filter ignored", "para_wb/train.py", "(demo_filter is None or demo_filter(m))", "(demo_filter is None or True)", TRAIN),
-    ("split: training region not checked", "para_wb/experiments/harness.py", "if not self.train_region(tuple(meta[\"bowl_xy\"])): return False",
+    ("split: training region not checked", "para_wb/experiments/split.py", "if not self.train_region(tuple(meta[\"bowl_xy\"])): return False",
      "if False: return False", SPLIT),
-    ("split: validation from the test region", "para_wb/experiments/harness.py", "val = self.sample(cfg, self.train_region, n_val, rng)",
+    ("split: validation from the test region", "para_wb/experiments/split.py", "val = self.sample(cfg, self.train_region, n_val, rng)",
      "val = self.sample(cfg, self.test_region, n_val, rng)", SPLIT),
     # PARA decoding
     ("para: refine swaps u and v", "para_wb/policies/para.py", "uv = cell_to_pixel(rowf, colf, W, H, S)", "uv = cell_to_pixel(colf, rowf, W, H, S)", PARA),

@@ -1,5 +1,5 @@
 """Training-only statistics and splits: `compute_stats` over the selected demos only (nbs/06b_dataset_stats.ipynb), and
-the harness `Split` keeping training demos, validation and test episodes in their regions (nbs/experiments/30_harness)."""
+the harness `Split` keeping training demos, validation and test episodes in their regions (nbs/experiments/31_split)."""
 import numpy as np
 import pytest
 
@@ -54,7 +54,7 @@ def test_stats_round_trip(spread_dataset, tmp_path):
 
 
 def test_split_keeps_regions_apart():
-    from para_wb.experiments.harness import Split
+    from para_wb.experiments.split import Split
     cfg = load_config("cpu", ["scene.layout=fixed_plate"])   # its area spans y = -0.3 … 0.3
     left, right = (lambda xy: xy[1] < 0), (lambda xy: xy[1] >= 0)
     split = Split("left_right", left, right)

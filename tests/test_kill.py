@@ -117,7 +117,7 @@ EVAL = """
     import json
     from para_wb.testing import tiny_config
     from para_wb.evaluate import Episode, ExpertOraclePolicy
-    from para_wb.experiments.harness import evaluate_run
+    from para_wb.experiments.runner import evaluate_run
     cfg = tiny_config("para")
     eps = [Episode((-0.2 + 0.05 * i, -0.1 + 0.05 * i), position_id=i, split="test") for i in range(3)]
     print("start", flush=True)
@@ -156,7 +156,7 @@ def test_two_evaluations_into_one_folder(tmp_path):
     """An evaluation folder is locked while its rollouts run: a second evaluation into it (another process, or another
     Ray task of the same experiment run twice) stops at once with an error naming the folder, before any rollout."""
     from para_wb.evaluate import Episode
-    from para_wb.experiments.harness import evaluate_run
+    from para_wb.experiments.runner import evaluate_run
     from para_wb.files import FolderLockedError, folder_lock
     from para_wb.testing import tiny_config
     out = tmp_path / "eval" / "test"

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def smoke_run(tmp_path_factory):
     from para_wb.experiments import left_right as L
     from para_wb.config import load_config
-    from para_wb.experiments.harness import layout_suffix
+    from para_wb.experiments.split import layout_suffix
     root = tmp_path_factory.mktemp("records_smoke")
     # the folder the results table looks in for the preset's layout (left_right for fixed_plate, left_right_pair for pair)
     args = L.LeftRightArgs(smoke=True, ablations=[], out_dir=str(root / f"left_right{layout_suffix(load_config('cpu'))}")).for_run()

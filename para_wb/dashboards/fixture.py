@@ -162,7 +162,7 @@ def make_real_run(root, n_val: int = 1, n_test: int = 2, steps: int = 4, record:
     os.environ.setdefault("MUJOCO_GL", "egl")
     from para_wb.config import as_override_list
     from para_wb.testing import TINY_OVERRIDES, tiny_dataset
-    from para_wb.experiments.harness import run_experiment
+    from para_wb.experiments.runner import run_experiment
     from para_wb.experiments.left_right import LeftRightArgs, left_right_split
     root = Path(root)
     ov = as_override_list(TINY_OVERRIDES) + [f"train.steps={steps}", f"train.snapshot_steps={list(range(0, steps + 1, 2))}",

@@ -13,7 +13,7 @@ from ..demos import generate_position_grid
 from ..evaluate import (ExpertOraclePolicy, ReplayPolicy, SamePolicy, episodes_at, evaluate_episodes, save_results,
                               success_table, summarize, table_markdown)
 from ..expert import bowl_grid
-from .harness import ExperimentArgs
+from .args import ExperimentArgs
 from ..files import atomic_write_text, save_figure, save_json
 from ..plots import plot_demo_frames, plot_success_map
 

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 from ..config import Config
-from .harness import Split, rebuild_reports, results_markdown, run_experiment, stage_main
+from .split import Split
+from .stages import rebuild_reports, stage_main
+from .report import results_markdown
+from .runner import run_experiment
 from .positions import PositionArgs, position_dataset, rollout_grid_figures
-from .harness import common_figures
+from .report import common_figures
 from ..files import atomic_write_text
 from ..runs import ExperimentDir
 

@@ -127,8 +127,8 @@ def markdown_function(exp: Experiment):
     return getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.markdown)
 
 def rebuild_results_md(exp: Experiment, records_dir, work_dir) -> str:
-    "results.md of one results file of `exp`, rebuilt from its committed records alone (`harness.rebuild_from_records`)."
-    from para_wb.experiments.harness import rebuild_from_records
+    "results.md of one results file of `exp`, rebuilt from its committed records alone (`results.rebuild_from_records`)."
+    from para_wb.experiments.results import rebuild_from_records
     cls = getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.args_class)
     return rebuild_from_records(records_dir, markdown_function(exp), cls, work_dir)[0]
 
