@@ -4,7 +4,7 @@
 Measures, on one `BowlPlateScene(load_config(preset))`, in one run:
   physics   raw `mujoco.mj_step` steps/s; servo steps/s (`servo_to_waypoint`: IK + >= physics_substeps steps) without rendering
   render    ms per `scene.render()` at the preset's image size; servo steps/s with a render after every step
-  demos     demos/min and steps/demo with `para_wb.demos.record_expert_demo` (falls back to `run_expert` + a render
+  demos     demos/min and steps/demo with `para_wb.sim.demos.record_expert_demo` (falls back to `run_expert` + a render
             per step when demos.py is not there yet)
   eval      rollouts/min of `para_wb.evaluate.teleport_servo_rollout` with `ExpertOraclePolicy` (when evaluate.py exists)
   merit     pipeline time per recorded demo step / (render + servo step time measured in isolation); target <= 1.5
@@ -39,7 +39,7 @@ class TimedMujoco:
 
 def instrument(scene):
     "Time physics (mj_step), IK (solve_ik), servo steps and renders without touching the package files."
-    import para_wb.expert as E
+    import para_wb.sim.expert as E
     scene.mj = TimedMujoco(scene.mj)
     orig_ik, orig_servo = E.solve_ik, E.servo_to_waypoint
     def solve_ik(*a, **k):
@@ -47,7 +47,7 @@ def instrument(scene):
     def servo_to_waypoint(*a, **k):
         t = time.perf_counter(); r = orig_servo(*a, **k); CLOCK.add("servo", time.perf_counter() - t); return r
     E.solve_ik, E.servo_to_waypoint = solve_ik, servo_to_waypoint
-    for modname in ("para_wb.demos", "para_wb.evaluate"):   # modules that imported the names directly
+    for modname in ("para_wb.sim.demos", "para_wb.evaluate"):   # modules that imported the names directly
         try: mod = importlib.import_module(modname)
         except ImportError: continue
         if getattr(mod, "servo_to_waypoint", None) is orig_servo: mod.servo_to_waypoint = servo_to_waypoint
@@ -110,9 +110,9 @@ def main(argv=None):
     import mujoco
     from para_wb.config import load_config
     from para_wb.files import save_json
-    from para_wb.scene import BowlPlateScene
-    import para_wb.expert as E
-    demos_mod, eval_mod = optional("para_wb.demos"), optional("para_wb.evaluate")
+    from para_wb.sim.scene import BowlPlateScene
+    import para_wb.sim.expert as E
+    demos_mod, eval_mod = optional("para_wb.sim.demos"), optional("para_wb.evaluate")
 
     started, t_all = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     cfg = load_config(args.preset)
@@ -176,7 +176,7 @@ def main(argv=None):
     tmpdir = tempfile.mkdtemp(prefix="bench_demos_")
     write_part = getattr(optional("para_wb.dataset"), "write_demo_part", None)
     if demos_mod is not None and hasattr(demos_mod, "record_expert_demo"):
-        how = "para_wb.demos.record_expert_demo"
+        how = "para_wb.sim.demos.record_expert_demo"
         for i, xy in enumerate(positions[:args.n_demos]):
             n0 = CLOCK.n.get("servo", 0); t = time.perf_counter()
             demo = call_flex(demos_mod.record_expert_demo, scene, xy, seed=args.seed + i, distractor_seed=args.seed + i)
@@ -191,7 +191,7 @@ def main(argv=None):
             o = demo.get("outcome") if isinstance(demo, dict) else getattr(demo, "outcome", None)
             outcomes.append(o)
     else:
-        how = "run_expert + scene.render() per step (para_wb.demos not available)"
+        how = "run_expert + scene.render() per step (para_wb.sim.demos not available)"
         for xy in positions[:args.n_demos]:
             imgs = []; t = time.perf_counter()
             r = E.run_expert(scene, xy, on_step=lambda sc, g: imgs.append((sc.render(), sc.eef_pos(), g)))

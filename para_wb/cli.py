@@ -14,7 +14,7 @@ __all__ = ['EXPERIMENTS', 'COMMANDS', 'usage', 'main']
 EXPERIMENTS = ("left_right", "near_far", "corner", "distractors", "viewpoint", "foundation", "video")
 COMMANDS = {"experiments": "run an experiment: para-wb experiments NAME [--stage S] [options] (NAME: " + ", ".join(EXPERIMENTS) + ")",
             "train": "train one policy (python -m para_wb.train)",
-            "demos": "generate scripted-expert demo datasets (python -m para_wb.demos)",
+            "demos": "generate scripted-expert demo datasets (python -m para_wb.sim.demos)",
             "dashboards": "serve the dashboards on 127.0.0.1: para-wb dashboards [RUNS] [--port P] [--address A]; --fixture [ROOT] writes the fixture"}
 
 def usage() -> str:

@@ -12,9 +12,9 @@ from .camera import Camera
 from .config import Config, EvalConfig, load_config
 from .execution import get_executor
 from .files import atomic_path, atomic_write_text, save_json
-from .stats import wilson_interval
-from .scene import BowlPlateScene, TABLE_Z
-from .expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_outcome,
+from .analysis.significance import wilson_interval
+from .sim.scene import BowlPlateScene, TABLE_Z
+from .sim.expert import (OUTCOMES, expert_pick_phases, expert_place_phases, rollout_outcome,
                             servo_to_waypoint, bowl_grid)
 
 # %% auto 0

@@ -10,8 +10,8 @@ import numpy as np
 from .evaluate import RolloutResult, summarize
 from .files import atomic_write_text, load_json
 from .runs import ExperimentDir, RunDir
-from .seed_variance import seed_level
-from .stats import cluster_bootstrap_rate, compare_models, per_position_table, per_seed_table, rollout_frame
+from .analysis.seed_variance import seed_level
+from .analysis.significance import cluster_bootstrap_rate, compare_models, per_position_table, per_seed_table, rollout_frame
 
 # %% auto 0
 __all__ = ['RECORDS_VERSION', 'RECORD_COLUMNS', 'split_results', 'records_csv', 'write_records', 'has_records',

@@ -14,7 +14,7 @@ from .config import Config, ConfigError, config_from_json, list_presets, load_co
 from .dataset.storage import DatasetError, config_diff, list_demos, validate_dataset, dataset_file
 from .dataset.stats import DatasetStats, compute_stats, load_stats, save_stats
 from .dataset.samples import PARADataset
-from .demos import only_successful
+from .sim.demos import only_successful
 from .files import atomic_path, atomic_write_text, folder_lock, save_json
 from .policies.factory import make_model
 from .policies.backbones import backbone_sections

@@ -70,5 +70,5 @@ if [ ! -f "$VENV/share/jupyter/kernels/para_wb/kernel.json" ]; then
     --env MUJOCO_GL egl --env PYOPENGL_PLATFORM egl >/dev/null
 fi
 export MUJOCO_GL=egl
-"$VENV/bin/python" -c "from para_wb.scene import check_setup; check_setup()"
+"$VENV/bin/python" -c "from para_wb.sim.scene import check_setup; check_setup()"
 say "ready: $VENV/bin/python"

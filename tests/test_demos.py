@@ -1,4 +1,4 @@
-"Demo generation (para_wb.demos, nbs/05_demos.ipynb): a small position grid validates, resumes, refuses mixing."
+"Demo generation (para_wb.sim.demos, nbs/sim/05_demos.ipynb): a small position grid validates, resumes, refuses mixing."
 import os
 os.environ.setdefault("MUJOCO_GL", "egl")      # before anything imports mujoco
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 from para_wb.camera import world_to_pixel
 from para_wb.config import ConfigError, load_config
 from para_wb.dataset.storage import DatasetError, list_demos, load_demo, part_path, validate_dataset
-from para_wb.demos import generate_distractor_scenes, generate_position_grid, main
-from para_wb.scene import BowlPlateScene
+from para_wb.sim.demos import generate_distractor_scenes, generate_position_grid, main
+from para_wb.sim.scene import BowlPlateScene
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_grid_validates(grid):
         d = load_demo(path, k)
         assert d.images.shape == (d.n_steps, 64, 64, 3)
         uv = world_to_pixel(d.camera, d.eef_pos)
-        assert ((uv > -1) & (uv < 65)).all(), (uv.min(0), uv.max(0))   # the pair layout's far-right corner: u ≈ 64.1 (05_demos)
+        assert ((uv > -1) & (uv < 65)).all(), (uv.min(0), uv.max(0))   # the pair layout's far-right corner: u ≈ 64.1 (sim/05_demos)
     assert (out / "dataset_stats.json").exists()
 
 

@@ -9,8 +9,8 @@ from para_wb.config import load_config
 from para_wb.evaluate import (Episode, ExpertOraclePolicy, PolicyOutputError, Prediction, ReplayPolicy, episodes_at,
                               evaluate_episodes, evaluate_policy, load_results, save_results, success_table, summarize,
                               table_markdown, teleport_servo_rollout)
-from para_wb.stats import wilson_interval
-from para_wb.expert import bowl_grid
+from para_wb.analysis.significance import wilson_interval
+from para_wb.sim.expert import bowl_grid
 from para_wb.files import load_json
 
 
@@ -27,7 +27,7 @@ def test_wilson_known_values():
 
 @pytest.fixture(scope="module")
 def sim():
-    from para_wb.scene import BowlPlateScene
+    from para_wb.sim.scene import BowlPlateScene
     cfg = load_config("cpu", ["scene.layout=fixed_plate"])   # the positions below are in the fixed-plate area
     scene = BowlPlateScene(cfg)
     yield cfg, scene
@@ -52,7 +52,7 @@ def test_oracle_places_on_4x4_grid_in_two_workers(tmp_path):
 
 def test_blind_replay_succeeds_only_where_it_was_recorded(sim):
     """The negative control can succeed (at its own position the evaluator must credit it) and must fail elsewhere."""
-    from para_wb.expert import run_expert
+    from para_wb.sim.expert import run_expert
     cfg, scene = sim
     traj, grip = [], []
     run_expert(scene, (-0.25, -0.05), on_step=lambda sc, g: (traj.append(sc.eef_pos()), grip.append(g)))

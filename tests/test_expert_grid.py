@@ -5,8 +5,8 @@ Takes about a minute (no rendering). Marked slow; scripts/test.sh runs slow test
 import pytest
 
 from para_wb.config import load_config
-from para_wb.expert import expert_grid_success
-from para_wb.scene import BowlPlateScene
+from para_wb.sim.expert import expert_grid_success
+from para_wb.sim.scene import BowlPlateScene
 
 
 @pytest.mark.slow

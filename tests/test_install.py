@@ -146,7 +146,7 @@ def test_pip_install_from_scratch(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     r = subprocess.run([str(tmp_path / "venv" / "bin" / "python"), "-c",
-                        "import para_wb.train, para_wb.dashboards.heatmaps, para_wb.scene, libero; print('ok')"],
+                        "import para_wb.train, para_wb.dashboards.heatmaps, para_wb.sim.scene, libero; print('ok')"],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr
 

@@ -9,8 +9,8 @@ import pytest
 
 import para_wb.evaluate as E
 from para_wb.config import load_config
-from para_wb.expert import rollout_outcome
-from para_wb.scene import BowlPlateScene
+from para_wb.sim.expert import rollout_outcome
+from para_wb.sim.scene import BowlPlateScene
 
 
 def _contact_scene(bowl, plate, contacts):

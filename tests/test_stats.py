@@ -1,9 +1,9 @@
-"Clustered statistics (para_wb.stats, nbs/07a_stats.ipynb): exact p values, seed and position resampling, Wilson ends."
+"Clustered statistics (para_wb.analysis.significance, nbs/analysis/07a_significance.ipynb): exact p values, seed and position resampling, Wilson ends."
 import numpy as np
 import pytest
 from scipy.stats import binom
 
-from para_wb.stats import (_enumerated_sign_flip_count, compare_models, cluster_bootstrap_ci, cluster_bootstrap_rate,
+from para_wb.analysis.significance import (_enumerated_sign_flip_count, compare_models, cluster_bootstrap_ci, cluster_bootstrap_rate,
                            paired_permutation_test, position_differences, wilson_interval)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import Config, ConfigError, as_override_list, load_config
 from ..dataset.storage import DatasetError
 from ..files import FolderLockedError
-from ..scene import SetupError
+from ..sim.scene import SetupError
 from ..train import TrainError
 
 # Errors that are the user's mistake (a bad config key or value, a missing dataset, a busy run folder, a missing set-up):

@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
-from ..expert import bowl_grid
+from ..sim.expert import bowl_grid
 from .split import Split
 from .report import common_figures, policy_label, results_markdown
 from .stages import rebuild_reports, stage_main

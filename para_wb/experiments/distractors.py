@@ -16,7 +16,7 @@ from .runner import run_experiment
 from .positions import PositionArgs, position_dataset, recorded_rollouts, rollout_grid_figures
 from ..files import atomic_write_text, save_figure
 from ..runs import ExperimentDir
-from ..stats import compare_models, comparison_markdown, rollout_frame
+from ..analysis.significance import compare_models, comparison_markdown, rollout_frame
 
 # %% auto 0
 __all__ = ['PAPER', 'SPLIT', 'DistractorArgs', 'clutter_effect', 'clean_vs_cluttered_figure', 'clean_success_maps',

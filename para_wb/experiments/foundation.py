@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..dataset.storage import dataset_info, load_demo, list_demos, validate_dataset
-from ..demos import generate_position_grid
+from ..sim.demos import generate_position_grid
 from ..evaluate import (ExpertOraclePolicy, ReplayPolicy, SamePolicy, episodes_at, evaluate_episodes, save_results,
                               success_table, summarize, table_markdown)
-from ..expert import bowl_grid
+from ..sim.expert import bowl_grid
 from .args import ExperimentArgs
 from ..files import atomic_write_text, save_figure, save_json
 from ..plots import plot_demo_frames, plot_success_map

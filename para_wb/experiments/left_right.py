@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from ..config import Config, load_config
 from ..dataset.storage import config_diff
-from ..demos import generate_position_grid
+from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
 from .split import layout_suffix, Split
 from .report import common_figures, results_markdown, validation_markdown

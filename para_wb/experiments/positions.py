@@ -12,14 +12,14 @@ import numpy as np
 from ..camera import Camera
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos, load_demo
-from ..demos import generate_position_grid
+from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
 from .report import common_figures
 from .split import layout_suffix
 from .left_right import dataset_name
 from ..files import atomic_write_text, save_figure
 from ..runs import ExperimentDir
-from ..stats import rollout_frame, wilson_interval
+from ..analysis.significance import rollout_frame, wilson_interval
 
 # %% auto 0
 __all__ = ['PositionArgs', 'position_dataset', 'dataset_camera', 'near_sign', 'success_by_distance', 'distance_markdown',

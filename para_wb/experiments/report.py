@@ -12,8 +12,8 @@ from ..files import save_figure
 from ..policies.factory import PAPER_LABELS
 from ..records import write_records
 from ..runs import ExperimentDir
-from ..seed_variance import seed_level_text
-from ..stats import comparison_markdown
+from ..analysis.seed_variance import seed_level_text
+from ..analysis.significance import comparison_markdown
 from .split import layout_text
 
 # %% auto 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from ..config import load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
 from ..files import atomic_write_text, load_json
-from ..stats import wilson_interval
+from ..analysis.significance import wilson_interval
 from ..records import has_records, results_from_records, write_records
 from ..runs import ExperimentDir
 from .registry import EXPERIMENTS, Experiment, Row

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..config import Config
 from ..dataset.storage import data_config_diff, dataset_file, dataset_kind
 from ..files import load_json, save_json
-from ..policy import open_loop_errors
+from ..policies.adapter import open_loop_errors
 from ..runs import RunDir
 from ..train import RESUMABLE_KEYS, training_sections
 

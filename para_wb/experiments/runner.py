@@ -13,7 +13,7 @@ from ..evaluate import ExpertOraclePolicy, ReplayPolicy, SamePolicy, evaluate_ep
 from ..execution import get_executor
 from ..files import atomic_write_text, folder_lock, load_json, save_json
 from ..policies.factory import check_policies
-from ..policy import CheckpointPolicy
+from ..policies.adapter import CheckpointPolicy
 from ..runs import ExperimentDir, RunDir
 from ..train import train
 from .args import ExperimentArgs

@@ -18,7 +18,7 @@ from .runner import run_experiment, train_run
 from .positions import PositionArgs, position_dataset, rollout_grid_figures
 from ..files import atomic_write_text, load_json, save_figure, save_json
 from ..runs import ExperimentDir, RunDir
-from ..stats import wilson_interval
+from ..analysis.significance import wilson_interval
 
 # %% auto 0
 __all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'recipe_steps', 'VideoArgs',

@@ -11,7 +11,7 @@ import numpy as np
 from ..camera import Viewpoint, split_viewpoints, view_key
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
-from ..demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
+from ..sim.demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
 from .args import ExperimentArgs
 from .split import layout_suffix, Split
 from .report import common_figures, results_markdown
@@ -21,7 +21,7 @@ from .stages import stage_main
 from .left_right import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure, save_json
 from ..runs import ExperimentDir
-from ..stats import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
+from ..analysis.significance import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
 
 # %% auto 0
 __all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
@@ -276,7 +276,7 @@ def viewpoint_gallery(cfg: Config, split: Split, path, bowl_xy=None, max_rings: 
     as θ grows. Rendered on the spot (MuJoCo)."""
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from para_wb.scene import BowlPlateScene
+    from para_wb.sim.scene import BowlPlateScene
     s = cfg.scene
     xy = tuple(bowl_xy) if bowl_xy is not None else (float(np.mean(s.bowl_x_range)), float(np.mean(s.bowl_y_range)))
     rings = sorted({round(v.theta_deg, 6) for v in split.test_views})
@@ -304,7 +304,7 @@ def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) 
     from para_wb.evaluate import load_frames
     from para_wb.experiments.runner import evaluate_run
     from para_wb.plots import plot_rollout_rows
-    from para_wb.policy import CheckpointPolicy
+    from para_wb.policies.adapter import CheckpointPolicy
     a = args.for_split(name)
     ex = ExperimentDir(a.out_dir)
     eps = ex.load_episodes()["test"]
