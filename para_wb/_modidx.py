@@ -708,6 +708,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                                                                                   'para_wb/experiments/registry.py'),
                                               'para_wb.experiments.registry.Experiment.list_line': ( 'experiments/registry.html#experiment.list_line',
                                                                                                      'para_wb/experiments/registry.py'),
+                                              'para_wb.experiments.registry.Experiment.paper': ( 'experiments/registry.html#experiment.paper',
+                                                                                                 'para_wb/experiments/registry.py'),
                                               'para_wb.experiments.registry.Experiment.records_dirs': ( 'experiments/registry.html#experiment.records_dirs',
                                                                                                         'para_wb/experiments/registry.py'),
                                               'para_wb.experiments.registry.Experiment.splits': ( 'experiments/registry.html#experiment.splits',

@@ -12,6 +12,7 @@ import numpy as np
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..sim.expert import bowl_grid
+from .registry import experiment
 from .split import Split
 from .report import common_figures, policy_label, results_markdown
 from .stages import rebuild_reports, stage_main
@@ -47,7 +48,7 @@ class CornerArgs(PositionArgs):
         return dataclasses.replace(super().smoke_args(root), corner_demos=2)
 
 # %% ../../nbs/corner.ipynb 8
-PAPER = {"para": 0.54, "act": 0.33}      # SPEC: N = 32 corner scaling (DINOv2 ViT-S at 448 px)
+PAPER = experiment("corner").paper()      # SPEC: N = 32 corner scaling (DINOv2 ViT-S at 448 px), from the registry
 
 def corner_point(cfg: Config, camera, corner: str) -> tuple:
     "The (x, y) corner of the bowl area named `corner` (near: the camera's side of the x range; left: low y)."

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 import numpy as np
+from .registry import experiment
 from .split import Split
 from .report import common_figures, policy_label, results_markdown, summary_table
 from .stages import rebuild_reports, stage_main
@@ -29,7 +30,7 @@ class DistractorArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "distractors"
 
 # %% ../../nbs/distractors.ipynb 7
-PAPER = {"para": 0.28, "act": 0.10}      # SPEC: distractor robustness, clean → cluttered (DINOv2 ViT-S at 448 px)
+PAPER = experiment("distractors").paper()      # SPEC: distractor robustness, clean → cluttered (DINOv2 ViT-S at 448 px), from the registry
 
 SPLIT = Split("distractors", train_region=lambda xy: True, test_region=lambda xy: True,
               test_overrides=["scene.variant=distractors"], also_test={"test_clean": []}, distractor_seeds=True,

@@ -12,6 +12,7 @@ from ..config import Config, load_config
 from ..dataset.storage import config_diff
 from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
+from .registry import experiment
 from .split import layout_suffix, Split
 from .report import common_figures, results_markdown, validation_markdown
 from .stages import rebuild_reports, stage_main
@@ -51,7 +52,7 @@ def left_right_split(cfg: Config) -> Split:
     return Split("left_right", train_region=lambda xy: xy[1] < mid, test_region=lambda xy: xy[1] >= mid,
                  describe=f"train on demos with the bowl in the left half (world y < {mid:.3f} m, the midline of scene.bowl_y_range); "
                           f"test at random positions in the right half (y ≥ {mid:.3f} m)")
-PAPER = {"para": 0.54, "act": 0.01}      # SPEC: Left → Right, 128 demos, DINOv2 ViT-S at 448 px
+PAPER = experiment("left_right").paper()      # SPEC: Left → Right, 128 demos, DINOv2 ViT-S at 448 px, from the registry
 
 # %% ../../nbs/left_right.ipynb 10
 FRAMED_CAMERA = ["scene.camera_distance=1.27", "scene.camera_lookat=[-0.3, 0.05, 0.92]", "scene.camera_elevation_deg=60"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 import numpy as np
 from ..config import Config
+from .registry import experiment
 from .split import Split
 from .report import common_figures, results_markdown
 from .stages import rebuild_reports, stage_main
@@ -29,7 +30,7 @@ class NearFarArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "near_far"
 
 # %% ../../nbs/near_far.ipynb 7
-PAPER = {"para": 0.46, "act": 0.07}      # SPEC: Near → Far (DINOv2 ViT-S at 448 px)
+PAPER = experiment("near_far").paper()      # SPEC: Near → Far (DINOv2 ViT-S at 448 px), from the registry
 
 def near_far_split(cfg: Config, camera) -> Split:
     "Train on the near half of the bowl area (camera side of the x midline), test on the far half."

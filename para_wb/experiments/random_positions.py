@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 from ..config import Config
+from .registry import experiment
 from .split import Split
 from .stages import rebuild_reports, stage_main
 from .report import results_markdown
@@ -30,7 +31,7 @@ class RandomPositionsArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "random_positions"
 
 # %% ../../nbs/random_positions.ipynb 7
-PAPER = {"para": 0.19, "act": 0.27}      # the authors' notes: 10 random positions, PARA 19%, ACT 27% (not on the project page)
+PAPER = experiment("random_positions").paper()      # from the registry: the authors' notes: 10 random positions, PARA 19%, ACT 27% (not on the project page)
 
 def random_positions_split(cfg: Config) -> Split:
     "Train on every grid demo; validation and test at random positions over the whole bowl area."

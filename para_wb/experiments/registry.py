@@ -48,6 +48,10 @@ class Experiment:
         "The task layout it runs under (`scene.layout`): the last one its overrides set, else the presets' `pair`."
         return next((o.split("=", 1)[1] for o in reversed(self.overrides) if o.startswith("scene.layout=")), "pair")
 
+    def paper(self, results: str = "results.json") -> dict:
+        "The paper's numbers on the test row of one of its results files ({} where the paper has none): the modules read them here."
+        return next((dict(r.paper) for r in self.rows if r.results == results and r.split == "test"), {})
+
     def splits(self) -> list[str]:
         "The sub-folders of the results files ('' for a single results.json at the top of the run folder)."
         return [str(Path(r).parent) if str(Path(r).parent) != "." else "" for r in self.results]

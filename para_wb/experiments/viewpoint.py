@@ -13,6 +13,7 @@ from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..sim.demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
 from .args import ExperimentArgs
+from .registry import experiment
 from .split import layout_suffix, Split
 from .report import common_figures, results_markdown
 from .runner import run_experiment
@@ -97,7 +98,7 @@ def viewpoint_splits(views: list[Viewpoint], theta_max_deg: float) -> dict:
 # Which dataset trains each split: the default-camera position grid, or the viewpoint grid.
 DATASET_KIND = {"default": "positions", "left": "viewpoints", "inner": "viewpoints"}
 # SPEC: PARA vs ACT success; the paper gives no number for inner → outer (it shows the polar plot only).
-PAPER = {"default": {"para": 0.61, "act": 0.24}, "left": {"para": 0.40, "act": 0.10}, "inner": {}}
+PAPER = {s: experiment("viewpoint").paper(f"{s}/results.json") for s in ("default", "left", "inner")}   # SPEC, from the registry
 TITLES = {"default": "Default → all viewpoints", "left": "Left → right hemisphere of viewpoints", "inner": "Inner → outer viewpoints"}
 
 # %% ../../nbs/viewpoint.ipynb 12
