@@ -6,7 +6,7 @@ Measures, on one `BowlPlateScene(load_config(preset))`, in one run:
   render    ms per `scene.render()` at the preset's image size; servo steps/s with a render after every step
   demos     demos/min and steps/demo with `para_wb.sim.demos.record_expert_demo` (falls back to `run_expert` + a render
             per step when demos.py is not there yet)
-  eval      rollouts/min of `para_wb.evaluate.teleport_servo_rollout` with `ExpertOraclePolicy` (when evaluate.py exists)
+  eval      rollouts/min of `para_wb.eval.loop.teleport_servo_rollout` with `ExpertOraclePolicy` (when para_wb.eval exists)
   merit     pipeline time per recorded demo step / (render + servo step time measured in isolation); target <= 1.5
 
 Usage:  python bench/bench_foundation.py --preset cpu [--out bench/results/foundation_cpu.json] [--n-demos 4] [--n-rollouts 4]
@@ -47,7 +47,7 @@ def instrument(scene):
     def servo_to_waypoint(*a, **k):
         t = time.perf_counter(); r = orig_servo(*a, **k); CLOCK.add("servo", time.perf_counter() - t); return r
     E.solve_ik, E.servo_to_waypoint = solve_ik, servo_to_waypoint
-    for modname in ("para_wb.sim.demos", "para_wb.evaluate"):   # modules that imported the names directly
+    for modname in ("para_wb.sim.demos", "para_wb.eval.loop"):   # modules that imported the names directly
         try: mod = importlib.import_module(modname)
         except ImportError: continue
         if getattr(mod, "servo_to_waypoint", None) is orig_servo: mod.servo_to_waypoint = servo_to_waypoint
@@ -112,7 +112,7 @@ def main(argv=None):
     from para_wb.files import save_json
     from para_wb.sim.scene import BowlPlateScene
     import para_wb.sim.expert as E
-    demos_mod, eval_mod = optional("para_wb.sim.demos"), optional("para_wb.evaluate")
+    demos_mod, eval_mod, ref_mod = optional("para_wb.sim.demos"), optional("para_wb.eval.loop"), optional("para_wb.eval.reference")
 
     started, t_all = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     cfg = load_config(args.preset)
@@ -221,10 +221,10 @@ def main(argv=None):
                         ratio_incl_hdf5_write=((total + sum(write_s)) / nrec * 1e3 / iso) if write_s else None)
 
     # 5. evaluator rollouts with the oracle policy
-    if eval_mod is not None and hasattr(eval_mod, "teleport_servo_rollout") and hasattr(eval_mod, "ExpertOraclePolicy"):
+    if eval_mod is not None and hasattr(eval_mod, "teleport_servo_rollout") and ref_mod is not None:
         CLOCK.reset(); per, outs, steps, preds = [], [], [], []
         for i, xy in enumerate(positions[:args.n_rollouts]):
-            policy = call_flex(eval_mod.ExpertOraclePolicy, scene=scene, cfg=cfg)
+            policy = call_flex(ref_mod.ExpertOraclePolicy, scene=scene, cfg=cfg)
             t = time.perf_counter()
             r = call_flex(eval_mod.teleport_servo_rollout, scene, policy, xy, seed=args.seed + i, distractor_seed=args.seed + i)
             per.append(time.perf_counter() - t)
@@ -237,7 +237,7 @@ def main(argv=None):
                            servo_steps=c["n"].get("servo", 0), renders=c["n"].get("render", 0),
                            ms_per_servo_step=sum(per) / max(1, c["n"].get("servo", 0)) * 1e3)
     else:
-        res["eval"] = dict(skipped="para_wb.evaluate (teleport_servo_rollout, ExpertOraclePolicy) not available")
+        res["eval"] = dict(skipped="para_wb.eval.loop / para_wb.eval.reference not available")
 
     res["machine"] = machine_info()
     res["total_s"] = time.perf_counter() - t_all

@@ -76,12 +76,12 @@ MUTANTS = [
     ("para: height bin from the cell index", "para_wb/policies/para.py", "hb, cell = idx // (S * S), idx % (S * S)", "hb, cell = idx // (S * S + 1), idx % (S * S)", PARA),
     ("regression: de-normalised without mean", "para_wb/policies/regression.py", "wp = (pos * self.pos_std + self.pos_mean)", "wp = (pos * self.pos_std)", REG),
     # evaluator outcome logic
-    ("evaluate: closed counts as released", "para_wb/evaluate.py", "released |= gc < 0", "released |= gc > 0", OUTC),
-    ("evaluate: place_step overwritten", "para_wb/evaluate.py", "if place_step < 0: place_step = n_steps", "place_step = n_steps", OUTC),
-    ("evaluate: release window one longer", "para_wb/evaluate.py", "n_steps - place_step >= ecfg.release_steps", "n_steps - place_step > ecfg.release_steps", OUTC),
-    ("evaluate: release does not stop", "para_wb/evaluate.py", "return (n_steps >= ecfg.max_steps or released or at_rest", "return (n_steps >= ecfg.max_steps or at_rest", OUTC),
+    ("evaluate: closed counts as released", "para_wb/eval/loop.py", "released |= gc < 0", "released |= gc > 0", OUTC),
+    ("evaluate: place_step overwritten", "para_wb/eval/loop.py", "if place_step < 0: place_step = n_steps", "place_step = n_steps", OUTC),
+    ("evaluate: release window one longer", "para_wb/eval/loop.py", "n_steps - place_step >= ecfg.release_steps", "n_steps - place_step > ecfg.release_steps", OUTC),
+    ("evaluate: release does not stop", "para_wb/eval/loop.py", "return (n_steps >= ecfg.max_steps or released or at_rest", "return (n_steps >= ecfg.max_steps or at_rest", OUTC),
     ("expert: GRASP and MISS swapped", "para_wb/sim/expert.py", "(\"GRASP\" if lifted else \"MISS\")", "(\"MISS\" if lifted else \"GRASP\")", OUTC),
-    ("evaluate: summary counts placed as released", "para_wb/evaluate.py", "released=sum(bool(r.released) for r in results)", "released=sum(bool(r.placed) for r in results)", OUTC),
+    ("evaluate: summary counts placed as released", "para_wb/rollouts.py", "released=sum(bool(r.released) for r in results)", "released=sum(bool(r.placed) for r in results)", OUTC),
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv, hashlib, io, json
 from pathlib import Path
 import numpy as np
-from .evaluate import RolloutResult, summarize
+from .rollouts import RolloutResult, summarize
 from .files import atomic_write_text, load_json
 from .runs import ExperimentDir, RunDir
 from .analysis.seed_variance import seed_level
@@ -188,7 +188,7 @@ def restore_experiment_dir(records_dir, out_dir) -> ExperimentDir:
 def synthetic_experiment(root, n_positions: int = 4, seed: int = 0, p_place: dict | None = None) -> tuple[ExperimentDir, dict]:
     """A harness-format experiment folder under `root/runs` (para and act × seeds 0, 1, the expert, the control; val and
     test) with seeded outcomes (`p_place`: PLACE probability per model), and its results (summaries by `split_results`)."""
-    from para_wb.evaluate import save_results
+    from para_wb.rollouts import save_results
     from para_wb.testing import tiny_config
     ex, cfg, rng = ExperimentDir(Path(root) / "runs"), tiny_config(), np.random.default_rng(seed)
     p_place = dict(dict(para=0.6, act=0.2, expert=1.0, control=0.0), **(p_place or {}))

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .evaluate import Episode, RolloutResult, load_results, load_frames
+from .rollouts import Episode, RolloutResult, load_results, load_frames
 from .files import load_json, save_json
 
 # %% auto 0

@@ -1,4 +1,4 @@
-"""Closed-loop evaluator (`para_wb.evaluate`): output validation, the oracle (in two worker processes), the blind-replay
+"""Closed-loop evaluator (`para_wb.eval.loop`, `para_wb.eval.reference`, records in `para_wb.rollouts`): output validation, the oracle (in two worker processes), the blind-replay
 negative control, released vs PLACE, in the sim. About 40 s, so not marked slow (the 16 x 16 grid is)."""
 import dataclasses, math
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from para_wb.config import load_config
-from para_wb.evaluate import (Episode, ExpertOraclePolicy, PolicyOutputError, Prediction, ReplayPolicy, episodes_at,
-                              evaluate_episodes, evaluate_policy, load_results, save_results, success_table, summarize,
-                              table_markdown, teleport_servo_rollout)
+from para_wb.rollouts import (Episode, PolicyOutputError, Prediction, episodes_at, load_results, save_results,
+                              success_table, summarize, table_markdown)
+from para_wb.eval.loop import evaluate_episodes, evaluate_policy, teleport_servo_rollout
+from para_wb.eval.reference import ExpertOraclePolicy, ReplayPolicy
 from para_wb.analysis.significance import wilson_interval
 from para_wb.sim.expert import bowl_grid
 from para_wb.files import load_json

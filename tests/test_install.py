@@ -174,3 +174,17 @@ def test_console_scripts_resolve_and_run():
     assert r.returncode == 0 and all(c in r.stdout for c in ("experiments", "train", "demos", "dashboards")), r.stdout + r.stderr
     r = subprocess.run([sys.executable, "-m", "para_wb.cli", "experiments", "left_rigth"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown experiment 'left_rigth'" in r.stderr, r.stderr
+
+
+READERS = ["para_wb.rollouts", "para_wb.runs", "para_wb.records", "para_wb.plots", "para_wb.dashboards.core",
+           "para_wb.dashboards.heatmaps", "para_wb.dashboards.viewpoints", "para_wb.dashboards.rollouts", "para_wb.dashboards.app"]
+HEAVY = ["mujoco", "robosuite", "libero", "torch", "para_wb.sim", "para_wb.eval"]
+
+
+def test_readers_import_no_simulator_and_no_torch():
+    "The record types, run folders, records, plots and dashboards read rollouts without importing MuJoCo, torch or the evaluator."
+    code = (f"import importlib, sys\nfor m in {READERS!r}: importlib.import_module(m)\n"
+            f"print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in {HEAVY!r})))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", f"importing {READERS} pulled in {r.stdout.strip()}"

@@ -116,7 +116,8 @@ def test_sigkill_during_dataset_packing_leaves_a_valid_dataset(tmp_path):
 EVAL = """
     import json
     from para_wb.testing import tiny_config
-    from para_wb.evaluate import Episode, ExpertOraclePolicy
+    from para_wb.rollouts import Episode
+    from para_wb.eval.reference import ExpertOraclePolicy
     from para_wb.experiments.runner import evaluate_run
     cfg = tiny_config("para")
     eps = [Episode((-0.2 + 0.05 * i, -0.1 + 0.05 * i), position_id=i, split="test") for i in range(3)]
@@ -155,7 +156,7 @@ def _no_clock(obj):
 def test_two_evaluations_into_one_folder(tmp_path):
     """An evaluation folder is locked while its rollouts run: a second evaluation into it (another process, or another
     Ray task of the same experiment run twice) stops at once with an error naming the folder, before any rollout."""
-    from para_wb.evaluate import Episode
+    from para_wb.rollouts import Episode
     from para_wb.experiments.runner import evaluate_run
     from para_wb.files import FolderLockedError, folder_lock
     from para_wb.testing import tiny_config

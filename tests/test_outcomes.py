@@ -7,9 +7,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import para_wb.evaluate as E
+import para_wb.eval.loop as E
+from para_wb.analysis.significance import wilson_interval
+from para_wb.rollouts import Prediction, summarize
 from para_wb.config import load_config
-from para_wb.sim.expert import rollout_outcome
+from para_wb.rollouts import rollout_outcome
 from para_wb.sim.scene import BowlPlateScene
 
 
@@ -60,7 +62,7 @@ class Gripper:
     def __init__(self, open_at=None): self.open_at, self.t = open_at, 0
     def predict(self, obs):
         g = np.array([1.0 if self.open_at is None or obs.step + i + 1 < self.open_at else -1.0 for i in range(4)])
-        return E.Prediction(np.tile([0.0, 0.0, 1.0], (4, 1)), g)
+        return Prediction(np.tile([0.0, 0.0, 1.0], (4, 1)), g)
 
 
 @pytest.fixture
@@ -100,6 +102,6 @@ def test_never_lifted_is_a_miss_and_runs_to_max_steps(ecfg):
 def test_summarize_counts_outcomes(ecfg):
     rs = [E.teleport_servo_rollout(ScriptedScene(3, p), Gripper(o), (0.0, 0.0), ecfg) for p, o in [(9, None), (9, 11), (None, None), (9, None)]]
     rs.append(E.teleport_servo_rollout(ScriptedScene(), Gripper(), (0.0, 0.0), ecfg))
-    s = E.summarize(rs)
+    s = summarize(rs)
     assert (s["n"], s["PLACE"], s["GRASP"], s["MISS"], s["released"]) == (5, 3, 1, 1, 1) and s["success"] == 0.6
-    assert (s["ci_low"], s["ci_high"]) == pytest.approx(E.wilson_interval(3, 5))
+    assert (s["ci_low"], s["ci_high"]) == pytest.approx(wilson_interval(3, 5))

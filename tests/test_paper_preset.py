@@ -12,8 +12,10 @@ import pytest
 from para_wb.config import load_config, validate_config
 from para_wb.dataset.storage import config_diff, load_demo, list_demos, validate_dataset
 from para_wb.sim.demos import generate_position_grid
-from para_wb.evaluate import Episode, evaluate_episodes
-from para_wb.sim.expert import OUTCOMES, bowl_grid
+from para_wb.rollouts import Episode
+from para_wb.eval.loop import evaluate_episodes
+from para_wb.sim.expert import bowl_grid
+from para_wb.rollouts import OUTCOMES
 from para_wb.policies.factory import PAPER_LABELS, POLICY_KINDS, check_policies, policy_config
 from para_wb.policies.adapter import CheckpointPolicy, LearnedPolicy
 from para_wb.train import train

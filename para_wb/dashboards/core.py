@@ -279,7 +279,7 @@ def experiment_note(ex: ExperimentDir) -> tuple[str | None, str | None]:
 
 def eval_records(rd: RunDir, split: str) -> tuple[list, dict]:
     "(the `RolloutResult`s, the config dict) of `rd`'s evaluation on `split`; `BrokenFile` names its eval.json if unreadable."
-    from para_wb.evaluate import RolloutResult
+    from para_wb.rollouts import RolloutResult
     p = rd.eval_dir(split) / "eval.json"
     if not p.exists(): raise RunMissing(f"{p}: missing — evaluate the run on split {split!r} first")
     with reading(p):

@@ -53,7 +53,7 @@ def _path(points, n: int) -> np.ndarray:
 
 def fake_rollout(outcome: str, bowl_xy, cam: Camera, rng, n_frames: int = 8, **kw):
     "A `RolloutResult` with outcome `outcome`, a plausible end-effector path and `n_frames` frames drawn by `cam`."
-    from para_wb.evaluate import RolloutResult
+    from para_wb.rollouts import RolloutResult
     bx, by = map(float, bowl_xy)
     above, grip = (bx, by, 1.05), (bx, by, TABLE_Z + 0.03)
     plate_above = (PLATE_XY[0], PLATE_XY[1], 1.05)
@@ -88,7 +88,7 @@ def _experiment_json(ex: ExperimentDir, name: str, **kw):
     save_json(ex.args_file, dict(name=name, fixture=True, note=FIXTURE_NOTE, **kw))
 
 def _save_eval(run: RunDir, split: str, results: list, cfg, name: str):
-    from para_wb.evaluate import save_results, summarize
+    from para_wb.rollouts import save_results, summarize
     save_results(results, summarize(results), cfg, run.eval_dir(split), name, extra=dict(fixture=True))
 
 FIXTURE_MARKER = ".para_wb_fixture"
@@ -107,7 +107,7 @@ def _claim_fixture_root(root: Path):
 def make_fixture(root,
  force: bool = False, steps: int = 20, n_frames: int = 8, frame_size: int = 96, seed: int = 0) -> Path:
     "Write the fixture runs root at `root` (see above) and return it; seconds on a CPU."
-    from para_wb.evaluate import Episode
+    from para_wb.rollouts import Episode
     from para_wb.testing import tiny_config, tiny_dataset
     from para_wb.train import train
     root = Path(root)

@@ -77,7 +77,7 @@ def _picture(thumb: str, frames: str, mtime: float) -> str | None:
     if Path(thumb).exists():
         with reading(thumb): return _b64(Path(thumb).read_bytes(), "image/png")
     if Path(frames).exists():
-        from para_wb.evaluate import thumbnail
+        from para_wb.rollouts import thumbnail
         with reading(frames), np.load(frames) as z: f = z["frames"]
         return data_uri(np.concatenate([thumbnail(f[0]), thumbnail(f[-1])], axis=1))
     return None

@@ -95,7 +95,7 @@ def rollout_at(ex: ExperimentDir, rollout: dict) -> dict:
     """Frames, the camera's trajectory pixels and the outcome of one rollout dict (as `viewpoint_table` holds). The frames
     are its full frames if the evaluation kept them (`source` 'frames'), else its thumbnail's first and last frame
     ('thumbnail'), else None."""
-    from para_wb.evaluate import load_thumbnail, thumb_path
+    from para_wb.rollouts import load_thumbnail, thumb_path
     from para_wb.dashboards.core import reading
     run = {"expert": ex.expert, "control": ex.control}.get(rollout["run"]) or RunDir(ex.path / rollout["run"])
     split, i = rollout["split"], int(rollout["episode_index"])

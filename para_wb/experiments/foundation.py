@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 from ..dataset.storage import dataset_info, load_demo, list_demos, validate_dataset
 from ..sim.demos import generate_position_grid
-from ..evaluate import (ExpertOraclePolicy, ReplayPolicy, SamePolicy, episodes_at, evaluate_episodes, save_results,
-                              success_table, summarize, table_markdown)
+from ..rollouts import episodes_at, save_results, success_table, summarize, table_markdown
+from ..eval.loop import SamePolicy, evaluate_episodes
+from ..eval.reference import ExpertOraclePolicy, ReplayPolicy
 from ..sim.expert import bowl_grid
 from .args import ExperimentArgs
 from ..files import atomic_write_text, save_figure, save_json

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 from ..config import Config, ConfigError
 from ..dataset.storage import dataset_file, list_demos, load_demo
-from ..evaluate import ExpertOraclePolicy, ReplayPolicy, SamePolicy, evaluate_episodes, save_results, summarize
+from ..rollouts import save_results, summarize
+from ..eval.loop import SamePolicy, evaluate_episodes
+from ..eval.reference import ExpertOraclePolicy, ReplayPolicy
 from ..execution import get_executor
 from ..files import atomic_write_text, folder_lock, load_json, save_json
 from ..policies.factory import check_policies
@@ -43,7 +45,7 @@ def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, w
     key = dict(episodes=episodes_key(episodes), model=file_key(model_file) if model_file else "", eval=cfg.to_dict()["eval"])
     done = out / "eval.json"
     if done.exists() and load_json(done).get("extra", {}).get("key") == key:
-        from para_wb.evaluate import load_results
+        from para_wb.rollouts import load_results
         return load_results(done)
     with folder_lock(out, "evaluation folder"):           # a second process evaluating into it stops with one line
         res = evaluate_episodes(cfg, policy_fn, episodes, workers=workers, record=set(range(record)), progress=progress,

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 from ..camera import view_key
 from ..config import Config
-from ..evaluate import Episode
+from ..rollouts import Episode
 
 # %% auto 0
 __all__ = ['Split', 'layout_suffix', 'layout_text']

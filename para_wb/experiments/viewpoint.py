@@ -302,7 +302,7 @@ def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) 
     """One recorded rollout per headline policy (first seed) at the test episode seen from the largest θ. The episode is
     re-run only to record its frames (into `<out_dir>/figure_rollouts/`, not logged as a test evaluation, reused on
     reruns); policy and simulator are deterministic, so the row label also shows the outcome counted in the tables."""
-    from para_wb.evaluate import load_frames
+    from para_wb.rollouts import load_frames
     from para_wb.experiments.runner import evaluate_run
     from para_wb.plots import plot_rollout_rows
     from para_wb.policies.adapter import CheckpointPolicy

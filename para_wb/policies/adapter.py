@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from ..camera import world_to_pixel
-from ..evaluate import Observation, Prediction
+from ..rollouts import Observation, Prediction
 from .factory import load_policy_model
 
 # %% auto 0

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from ..config import Config, load_config
 from .scene import BowlPlateScene
+from ..rollouts import rollout_outcome
 
 # %% auto 0
-__all__ = ['TOP_DOWN', 'RIM_OFFSET', 'OUTCOMES', 'IKResult', 'solve_ik', 'servo_to_waypoint', 'ExpertPhase', 'expert_pick_phases',
-           'expert_place_phases', 'rollout_outcome', 'ExpertResult', 'run_expert', 'bowl_grid', 'expert_grid_success']
+__all__ = ['TOP_DOWN', 'RIM_OFFSET', 'IKResult', 'solve_ik', 'servo_to_waypoint', 'ExpertPhase', 'expert_pick_phases',
+           'expert_place_phases', 'ExpertResult', 'run_expert', 'bowl_grid', 'expert_grid_success']
 
 # %% ../../nbs/sim/04_expert.ipynb 4
 # Fixed top-down grasp orientation (zero rotation): gripper x = world +y, y = world +x, z = world -z.
@@ -98,12 +99,6 @@ def expert_place_phases(scene: BowlPlateScene) -> list[ExpertPhase]:
             ExpertPhase("retreat", _line(place, place + [0, 0, 0.08], c.max_step_m), -1.0)]
 
 # %% ../../nbs/sim/04_expert.ipynb 11
-OUTCOMES = ("PLACE", "GRASP", "MISS")
-
-def rollout_outcome(placed: bool, lifted: bool) -> str:
-    "PLACE: bowl on the plate (success). GRASP: lifted at some point, not placed. MISS: never lifted."
-    return "PLACE" if placed else ("GRASP" if lifted else "MISS")
-
 @dataclass
 class ExpertResult:
     outcome: str
