@@ -8,7 +8,7 @@
 #   2. the real training loop (data loading, AMP, checkpoints) on synthetic 448 px demos: pretraining, then joint PARA
 # JSON goes to $OUT (device machine) or bench/results/device (elsewhere). About 6 minutes on an H100.
 # The paper preset now trains with video.grad_checkpoint: true (every spatio-temporal block recomputed in backward) and
-# the one-key cross-attention; nbs/10b_video.ipynb's estimate_training_memory puts batch 16 at 54.5 GiB (pretraining) and
+# the one-key cross-attention; nbs/policies/10b_video.ipynb's estimate_training_memory puts batch 16 at 54.5 GiB (pretraining) and
 # 63.3 GiB (joint, two passes) with bf16 autocast, so step 1 and 2 below should now run at the paper's batch 16: their
 # peak_gpu_memory_gib is the number to compare with that estimate.
 set -uo pipefail

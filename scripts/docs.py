@@ -17,7 +17,7 @@ Conventions the pages follow (Quarto's, so a Quarto build would read them the sa
 - Notebooks under `nbs/docs/` are executed when the site is built (they read saved result files and print markdown);
   the other notebooks are not executed: their kept outputs are shown as saved.
 - `#| echo: false` hides a code cell's source, `#| hide` hides the whole cell.
-- Links are written relative to the page (`../figures/x.png`, `docs/results.md`, `12_para.ipynb`); the README gets
+- Links are written relative to the page (`../figures/x.png`, `docs/results.md`, `policies/12_para.ipynb`); the README gets
   them relative to the repository root, the site relative to its own pages (`.ipynb`/`.md` -> `.html`, figures copied).
 
 The results block: README.md's lines between `<!-- results:start -->` and `<!-- results:end -->` are written by

@@ -1,4 +1,4 @@
-"""Training-only statistics and splits: `compute_stats` over the selected demos only (nbs/06b_dataset_stats.ipynb), and
+"""Training-only statistics and splits: `compute_stats` over the selected demos only (nbs/dataset/06b_stats.ipynb), and
 the harness `Split` keeping training demos, validation and test episodes in their regions (nbs/experiments/31_split)."""
 import numpy as np
 import pytest

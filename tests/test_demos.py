@@ -1,4 +1,4 @@
-"Demo generation (para_wb.sim.demos, nbs/sim/05_demos.ipynb): a small position grid validates, resumes, refuses mixing."
+"Demo generation (para_wb.sim.demos, nbs/sim/07c_demos.ipynb): a small position grid validates, resumes, refuses mixing."
 import os
 os.environ.setdefault("MUJOCO_GL", "egl")      # before anything imports mujoco
 import numpy as np
@@ -30,7 +30,7 @@ def test_grid_validates(grid):
         d = load_demo(path, k)
         assert d.images.shape == (d.n_steps, 64, 64, 3)
         uv = world_to_pixel(d.camera, d.eef_pos)
-        assert ((uv > -1) & (uv < 65)).all(), (uv.min(0), uv.max(0))   # the pair layout's far-right corner: u ≈ 64.1 (sim/05_demos)
+        assert ((uv > -1) & (uv < 65)).all(), (uv.min(0), uv.max(0))   # the pair layout's far-right corner: u ≈ 64.1 (sim/07c_demos)
     assert (out / "dataset_stats.json").exists()
 
 

@@ -124,7 +124,7 @@ def site(tmp_path_factory):
     "A site with the front page, the model notebook (show_doc + its kept heatmap), results and the gallery."
     out = tmp_path_factory.mktemp("site")
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "docs.py"), "build", "--out", str(out), "nbs/index.ipynb",
-                        "nbs/12_para.ipynb", "nbs/docs/results.md", "nbs/docs/gallery.ipynb"],
+                        "nbs/policies/12_para.ipynb", "nbs/docs/results.md", "nbs/docs/gallery.ipynb"],
                        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))

@@ -1,4 +1,4 @@
-"Clustered statistics (para_wb.analysis.significance, nbs/analysis/07a_significance.ipynb): exact p values, seed and position resampling, Wilson ends."
+"Clustered statistics (para_wb.analysis.significance, nbs/analysis/03_significance.ipynb): exact p values, seed and position resampling, Wilson ends."
 import numpy as np
 import pytest
 from scipy.stats import binom

@@ -1,4 +1,4 @@
-"Training (para_wb.train, nbs/15_train.ipynb): a stopped-and-resumed run ends exactly where an uninterrupted one does."
+"Training (para_wb.train, nbs/17_train.ipynb): a stopped-and-resumed run ends exactly where an uninterrupted one does."
 from pathlib import Path
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from para_wb.policies.factory import load_policy_model
 
 
 class TinyModel(nn.Module):
-    "The smallest model with the interface `train` needs (see nbs/15_train.ipynb)."
+    "The smallest model with the interface `train` needs (see nbs/17_train.ipynb)."
     def __init__(self, cfg, stats):
         super().__init__()
         self.cfg, self.stats, self.S, self.T = cfg, stats, 8, cfg.dataset.horizon

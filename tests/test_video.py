@@ -1,4 +1,4 @@
-"""The video-diffusion backbone (para_wb.policies.video, nbs/10b_video.ipynb) through the shared training loop, smoke-sized:
+"""The video-diffusion backbone (para_wb.policies.video, nbs/policies/10b_video.ipynb) through the shared training loop, smoke-sized:
 video pretraining (train.stage=backbone) → joint PARA from the pretrained UNet → frozen UNet + heads → a rebuilt checkpoint that
 predicts; and the config plumbing (old saved configs, the video section as a training section of svd_unet runs only)."""
 import json
