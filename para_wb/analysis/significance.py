@@ -12,7 +12,7 @@ from scipy.stats import norm
 # %% auto 0
 __all__ = ['ROLLOUT_COLUMNS', 'MAX_EXACT_WORK', 'wilson_interval', 'rollout_frame', 'per_seed_table', 'per_position_table',
            'shared_positions', 'position_differences', 'paired_permutation_test', 'cluster_bootstrap_ci',
-           'cluster_bootstrap_rate', 'compare_models', 'comparison_markdown']
+           'cluster_bootstrap_rate', 'pct', 'compare_models', 'comparison_markdown']
 
 # %% ../../nbs/analysis/03_significance.ipynb 4
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -249,6 +249,10 @@ def cluster_bootstrap_rate(df, model: str, n_boot: int = 10_000, seed=0, level: 
     return float(k.sum() / n.sum()), lo, hi
 
 # %% ../../nbs/analysis/03_significance.ipynb 43
+def pct(x) -> str:
+    "A rate as a whole percent (0.125 → '12%'); '–' for a missing one (None or NaN). Every table and report prints rates with it."
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
+
 def _format_p(p: float) -> str: return f"{p:.3g}"
 
 def _format_diff(x: float) -> str: return f"{round(x, 2) + 0.0:+.2f}"   # + 0.0: no "-0.00"
@@ -278,7 +282,7 @@ def compare_models(df, a: str, b: str, n_resamples: int = 100_000, n_boot: int =
                 n_seeds_a=test["n_seeds_a"], n_seeds_b=test["n_seeds_b"], alpha=alpha, significant=significant,
                 verdict=verdict)
 
-# %% ../../nbs/analysis/03_significance.ipynb 47
+# %% ../../nbs/analysis/03_significance.ipynb 48
 def comparison_markdown(results) -> str:
     "Markdown table (comparison, diff, CI, p, method, positions, seeds) of one or a list of `compare_models` results."
     results = [results] if isinstance(results, dict) else list(results)

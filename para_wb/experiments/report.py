@@ -13,16 +13,14 @@ from ..policies.factory import PAPER_LABELS
 from ..records import write_records
 from ..runs import ExperimentDir
 from ..analysis.seed_variance import seed_level_text
-from ..analysis.significance import comparison_markdown
+from ..analysis.significance import comparison_markdown, pct
 from .split import layout_text
 
 # %% auto 0
-__all__ = ['pct', 'policy_label', 'test_log_text', 'wall_time_text', 'summary_table', 'results_markdown', 'validation_markdown',
+__all__ = ['policy_label', 'test_log_text', 'wall_time_text', 'summary_table', 'results_markdown', 'validation_markdown',
            'common_figures']
 
 # %% ../../nbs/experiments/34_report.ipynb 4
-def pct(x): return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
-
 def policy_label(kind: str) -> str:
     return {"expert": "expert (ceiling)", "control": "blind replay (negative control)"}.get(kind, PAPER_LABELS.get(kind, kind))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from ..config import load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
 from ..files import atomic_write_text, load_json
-from ..analysis.significance import wilson_interval
+from ..analysis.significance import pct, wilson_interval
 from ..records import has_records, results_from_records, write_records
 from ..runs import ExperimentDir
 from .registry import EXPERIMENTS, Experiment, Row
@@ -157,12 +157,10 @@ def refresh_records(runs_root="data/runs", figures_root="figures", entries=None,
     return done
 
 # %% ../../nbs/experiments/50_results_table.ipynb 9
-def _pct(x) -> str: return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
-
 def _arm(r: dict, key: str) -> str:
     if r[f"{key}_n"] is None: return "–"
-    boot = "" if r[f"{key}_boot_low"] is None or np.isnan(r[f"{key}_boot_low"]) else f"; {_pct(r[f'{key}_boot_low'])}–{_pct(r[f'{key}_boot_high'])}"
-    return f"**{r[f'{key}_k']}/{r[f'{key}_n']} = {_pct(r[f'{key}_rate'])}** ({_pct(r[f'{key}_wilson_low'])}–{_pct(r[f'{key}_wilson_high'])}{boot})"
+    boot = "" if r[f"{key}_boot_low"] is None or np.isnan(r[f"{key}_boot_low"]) else f"; {pct(r[f'{key}_boot_low'])}–{pct(r[f'{key}_boot_high'])}"
+    return f"**{r[f'{key}_k']}/{r[f'{key}_n']} = {pct(r[f'{key}_rate'])}** ({pct(r[f'{key}_wilson_low'])}–{pct(r[f'{key}_wilson_high'])}{boot})"
 
 def table_markdown(rows: list) -> str:
     "The results table as markdown: one row per entry, ours beside the paper's."
@@ -170,7 +168,7 @@ def table_markdown(rows: list) -> str:
              "PARA − ACT (95% CI), paired p | rollouts per arm (seeds × positions) | expert (ceiling) / blind replay (control) | layout | preset | paper PARA | paper ACT |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        paper = (_pct(r["paper_para"]) if r["paper_para"] is not None else "–", _pct(r["paper_act"]) if r["paper_act"] is not None else "–")
+        paper = (pct(r["paper_para"]) if r["paper_para"] is not None else "–", pct(r["paper_act"]) if r["paper_act"] is not None else "–")
         if r["status"] != "done":
             lines.append(f"| {r['experiment']} | {r['axis']} | {r['status']} | {r['status']} | – | – | – | {r['layout']} | – | {paper[0]} | {paper[1]} |")
             continue

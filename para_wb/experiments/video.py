@@ -18,7 +18,7 @@ from .runner import run_experiment, train_run
 from .positions import PositionArgs, position_dataset, rollout_grid_figures
 from ..files import atomic_write_text, load_json, save_figure, save_json
 from ..runs import ExperimentDir, RunDir
-from ..analysis.significance import wilson_interval
+from ..analysis.significance import pct, wilson_interval
 
 # %% auto 0
 __all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'recipe_steps', 'VideoArgs',
@@ -178,7 +178,6 @@ def recipe_rows(results: dict, split: str = "test") -> list[dict]:
 
 def recipe_markdown(rows: list) -> str:
     "The recipe table: ours (Wilson; cluster bootstrap) beside the paper's."
-    pct = lambda x: "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
     lines = ["| recipe | steps (pretrain + joint) | PLACE | 95% Wilson CI | 95% cluster-bootstrap CI | paper |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['label']} | {r['steps']} | **{r['k']}/{r['n']} = {pct(r['rate'])}** | {pct(r['wilson_lo'])}–{pct(r['wilson_hi'])} | "
