@@ -89,6 +89,7 @@ class DatasetConfig:
     gripper_bins: int = 32
     rotation_bins: int = 32
 
+# %% ../nbs/01_config.ipynb 7
 @dataclass
 class EvalConfig:
     "Teleport-servo closed-loop evaluation."
@@ -132,6 +133,7 @@ class VideoConfig:
                                             # "shared": one, the diffusion loss taken on the action pass (level T-1 only; a model change)
     grad_checkpoint: bool = False           # recompute the UNet's activations in backward (diffusers' checkpointing): same numbers, less memory
 
+# %% ../nbs/01_config.ipynb 8
 @dataclass
 class TrainConfig:
     "Training loop settings."
@@ -155,7 +157,7 @@ class TrainConfig:
                                             # model's diffusion loss, unless frozen); "backbone": that objective alone (video pretraining)
     seed: int = 0
 
-# %% ../nbs/01_config.ipynb 9
+# %% ../nbs/01_config.ipynb 11
 @dataclass
 class Config:
     name: str = "default"
@@ -179,7 +181,7 @@ class Config:
     def to_dict(self) -> dict: return asdict(self)
     def to_json(self) -> str: return json.dumps(self.to_dict(), sort_keys=True)
 
-# %% ../nbs/01_config.ipynb 11
+# %% ../nbs/01_config.ipynb 13
 _VARIABLE_LENGTH = {"snapshot_steps", "block_out_channels", "feature_blocks"}   # tuple-valued keys whose length is free
 
 def _build(cls, data: dict, where: str):
@@ -217,7 +219,7 @@ def from_dict(data: dict) -> Config:
     validate_config(cfg)
     return cfg
 
-# %% ../nbs/01_config.ipynb 13
+# %% ../nbs/01_config.ipynb 15
 def validate_config(cfg: Config) -> Config:
     "Raise `ConfigError` for values no stage can use."
     def need(ok, msg):
@@ -269,7 +271,7 @@ def validate_config(cfg: Config) -> Config:
          f"eval.execute_per_prediction={cfg.eval.execute_per_prediction}: must be between 1 and dataset.horizon={cfg.dataset.horizon}")
     return cfg
 
-# %% ../nbs/01_config.ipynb 15
+# %% ../nbs/01_config.ipynb 17
 PRESETS_DIR = Path(__file__).parent / "presets" if "__file__" in globals() else Path("../para_wb/presets")
 
 def list_presets() -> list[str]:

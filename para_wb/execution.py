@@ -119,6 +119,7 @@ class RayTask(Task):
     def __init__(self, ref): self.ref = ref
     def result(self): return _ray().get(self.ref)
 
+# %% ../nbs/05_execution.ipynb 16
 class RayExecutor(Executor):
     "A Ray cluster: actors for `map_unordered`, tasks for `submit` (see above)."
     name = "ray"
@@ -181,7 +182,7 @@ class RayExecutor(Executor):
     def describe(self):
         return f"ray ({self.address or 'local instance'})"
 
-# %% ../nbs/05_execution.ipynb 17
+# %% ../nbs/05_execution.ipynb 18
 _CURRENT: dict = {}
 
 def get_executor(name: str | None = None, address: str | None = None) -> Executor:

@@ -116,6 +116,7 @@ def _height_at_cells(model, batch: dict, logp: torch.Tensor, hm: torch.Tensor) -
     if hb is not None and hasattr(hb, "centers"): out["height_centers"] = np.asarray(hb.centers, np.float32).ravel()
     return out
 
+# %% ../nbs/17_train.ipynb 11
 def _save_snapshot(model, batch: dict, step: int, run_dir: Path, device) -> Path | None:
     "Heatmaps of the fixed snapshot batch → `snapshots/step_XXXXXX.npz` (None if the model has no heatmaps)."
     was_training = model.training
@@ -172,6 +173,7 @@ def _unsupported_global(e: Exception) -> str:
     m = re.search(r"(?:unsupported|Unsupported global:) GLOBAL ([\w.]+)", str(e))
     return f"it names {m.group(1)}" if m else type(e).__name__
 
+# %% ../nbs/17_train.ipynb 12
 def load_train_checkpoint(path) -> dict:
     """Read a `checkpoint.pt` written by `train` (on the CPU) with `torch.load(weights_only=True)`: tensors and plain
     data only, so a run folder from someone else cannot run code here. Anything else is refused with the fix."""
@@ -208,6 +210,7 @@ def _stats_key(s: DatasetStats) -> dict:
     d = s.to_dict(); d["source"] = {k: v for k, v in d["source"].items() if k not in ("path", "created")}
     return d
 
+# %% ../nbs/17_train.ipynb 13
 class _CSVLog:
     "Append rows to `log.csv`, flushing each; on resume keep its header and drop rows past the resumed step."
     def __init__(self, path: Path, start_step: int):
@@ -234,7 +237,7 @@ class _CSVLog:
     def close(self):
         if self.f is not None: self.f.close(); self.f = None
 
-# %% ../nbs/17_train.ipynb 13
+# %% ../nbs/17_train.ipynb 16
 def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
           val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
           stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
@@ -374,7 +377,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
         return _train(cfg, dataset_path, run_dir, demo_filter=demo_filter, val_filter=val_filter, progress=progress,
                       resume=resume, stop_after=stop_after, model_fn=model_fn)
 
-# %% ../nbs/17_train.ipynb 36
+# %% ../nbs/17_train.ipynb 39
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -401,6 +404,6 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/17_train.ipynb 37
+# %% ../nbs/17_train.ipynb 40
 #| eval: false
 if __name__ == "__main__": main()

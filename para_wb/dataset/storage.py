@@ -290,6 +290,7 @@ def dataset_kind(path) -> str | None:
     except OSError: return None
     return _folder_kind(path)
 
+# %% ../../nbs/dataset/06_storage.ipynb 19
 def _validateopen_dataset(f, path, expect_config, sections, deep, fail) -> dict:
     a = f.attrs
     if "schema_version" not in a:
@@ -350,12 +351,13 @@ def _validateopen_dataset(f, path, expect_config, sections, deep, fail) -> dict:
     return dict(path=str(path), schema_version=SCHEMA_VERSION, n_demos=n_demos, total_steps=total, image_size=S,
                 config=cfg, created=str(a["created"]), para_wb_version=str(a["para_wb_version"]))
 
+# %% ../../nbs/dataset/06_storage.ipynb 20
 def validate_dataset(path, expect_config: Config | None = None, sections: Iterable[str] | None = DATA_SECTIONS,
                      deep: bool = False) -> dict:
     "Check a packed dataset file; raise `DatasetError` (file, demo, problem, fix) or return `dataset_info`-like facts."
     return _validate(path, expect_config, sections, deep)
 
-# %% ../../nbs/dataset/06_storage.ipynb 20
+# %% ../../nbs/dataset/06_storage.ipynb 22
 def open_dataset(path) -> h5py.File:
     path = dataset_file(path)
     if not path.exists(): raise DatasetError(f"{path}: does not exist; {REGENERATE_HINT}")

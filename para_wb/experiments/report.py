@@ -69,6 +69,7 @@ def _per_table(records: list, key: str) -> str:
         lines.append("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()) + " |")
     return "\n".join(lines)
 
+# %% ../../nbs/experiments/34_report.ipynb 12
 def results_markdown(results: dict, title: str, choices: list | None = None, notes: str = "",
                      test_title: str = "Test: unseen positions",
                      val_title: str = "Validation: held-out positions inside the training region (in-distribution control)") -> str:
@@ -126,6 +127,7 @@ def results_markdown(results: dict, title: str, choices: list | None = None, not
     if notes: md += [notes, ""]
     return "\n".join(md)
 
+# %% ../../nbs/experiments/34_report.ipynb 13
 def validation_markdown(table: dict) -> str:
     "The validation table as markdown (one row per candidate and seed)."
     lines = ["| candidate | policy | overrides | seed | PLACE on validation | 95% CI | GRASP | MISS | open-loop error, training demos |",
@@ -136,7 +138,7 @@ def validation_markdown(table: dict) -> str:
                      f"{r['open_loop_train_cm']:.2f} cm |")
     return "\n".join(lines) + "\n"
 
-# %% ../../nbs/experiments/34_report.ipynb 13
+# %% ../../nbs/experiments/34_report.ipynb 15
 def common_figures(results: dict, ex: ExperimentDir, figures_dir, cfg: Config, dataset) -> list:
     """positions.png, success_maps.png (test, per policy), success_maps_val.png, heatmaps_early_vs_late.png, rollout_frames.png;
     first, the experiment's records (`figures_dir/records`, `para_wb.records.write_records`: one row per rollout and the

@@ -127,6 +127,7 @@ def collect_rows(runs_root="data/runs", entries=None, smoke: bool = False) -> li
 
 RECORDS_MISSING = "records not committed (lost; rerun pending)"
 
+# %% ../../nbs/experiments/50_results_table.ipynb 8
 def collect_rows_from_records(figures_root="figures", entries=None, smoke: bool = False, runs_root=None) -> list[dict]:
     """One row per entry from its committed records alone (every number recomputed from the rollout rows,
     `para_wb.records.results_from_records`). An entry without records is "not run", or, when a results.md of an earlier
@@ -156,7 +157,7 @@ def refresh_records(runs_root="data/runs", figures_root="figures", entries=None,
         done.append(write_records(ex, res, rd))
     return done
 
-# %% ../../nbs/experiments/50_results_table.ipynb 9
+# %% ../../nbs/experiments/50_results_table.ipynb 10
 def _arm(r: dict, key: str) -> str:
     if r[f"{key}_n"] is None: return "–"
     boot = "" if r[f"{key}_boot_low"] is None or np.isnan(r[f"{key}_boot_low"]) else f"; {pct(r[f'{key}_boot_low'])}–{pct(r[f'{key}_boot_high'])}"
@@ -207,6 +208,7 @@ def table_csv(rows: list) -> str:
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
+# %% ../../nbs/experiments/50_results_table.ipynb 11
 def embed_in_readme(readme, block: str, start: str = README_START, end: str = README_END) -> bool:
     "Replace what lies between the `start` and `end` marker lines of `readme` with `block`; True if the file changed."
     readme = Path(readme)
@@ -257,6 +259,6 @@ def main(argv=None) -> None:
     rows = build_table_from_records(a.figures_dir, a.readme or None)
     print(f"{a.figures_dir}/results.md: {sum(r['status'] == 'done' for r in rows)} of {len(rows)} rows from records", file=sys.stderr)
 
-# %% ../../nbs/experiments/50_results_table.ipynb 16
+# %% ../../nbs/experiments/50_results_table.ipynb 18
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()

@@ -207,6 +207,7 @@ def split_figures(results: dict, ex: ExperimentDir, figures_dir, split: Split, c
     if rows: made.append(save_figure(plot_rollout_rows(rows, n_frames=3), fd / "viewpoint_frames.png"))
     return made
 
+# %% ../../nbs/viewpoint.ipynb 18
 def pick_markdown(records: list, models: list, labels: dict) -> str:
     """The pick phase alone on test: how often each policy lifted the bowl (≥ 4 cm at some point, placed or not), per θ
     and overall, with the same clustered comparison as PLACE. Separates 'found and grasped the bowl' from 'placed it'."""
@@ -238,6 +239,7 @@ def split_markdown(results: dict, ex: ExperimentDir, name: str) -> str:
     return results_markdown(results, f"{TITLES[name]}: PARA vs ACT", notes="\n".join(notes), test_title="Test: unseen viewpoints",
                             val_title="Validation: new bowl positions seen from the training viewpoints (in-distribution control)")
 
+# %% ../../nbs/viewpoint.ipynb 19
 def overview(all_results: dict, splits: dict, figures_dir, cfg: Config) -> str:
     "figures/viewpoint/results.md (one row per split) and viewpoints_polar.png (one row per split, PARA and ACT)."
     import matplotlib; matplotlib.use("Agg")
@@ -298,6 +300,7 @@ def viewpoint_gallery(cfg: Config, split: Split, path, bowl_xy=None, max_rings: 
     fig.suptitle(f"{split.name}: the bowl at ({xy[0]:.2f}, {xy[1]:.2f}) from a training viewpoint and a test viewpoint per θ ring", fontsize=8)
     return save_figure(fig, path)
 
+# %% ../../nbs/viewpoint.ipynb 20
 def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) -> Path:
     """One recorded rollout per headline policy (first seed) at the test episode seen from the largest θ. The episode is
     re-run only to record its frames (into `<out_dir>/figure_rollouts/`, not logged as a test evaluation, reused on
@@ -323,7 +326,7 @@ def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) 
     fig.suptitle(f"{TITLES[name]}: test episode {i} (bowl at {eps[i].bowl_xy[0]:.2f}, {eps[i].bowl_xy[1]:.2f}) from the farthest test viewpoint", fontsize=8)
     return save_figure(fig, path)
 
-# %% ../../nbs/viewpoint.ipynb 20
+# %% ../../nbs/viewpoint.ipynb 23
 def _split_views(args: ViewpointArgs) -> tuple[dict, Config]:
     cfg = args.config()
     return viewpoint_splits(dataset_viewpoints(cfg), cfg.viewpoints.theta_max_deg), cfg
@@ -366,6 +369,6 @@ def main(argv=None):
     stage_main(ViewpointArgs, "Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
                               "(--stage experiment|report)", {"experiment": run_viewpoint, "report": report_viewpoint}, argv)
 
-# %% ../../nbs/viewpoint.ipynb 26
+# %% ../../nbs/viewpoint.ipynb 29
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()

@@ -71,6 +71,7 @@ def backbone_sections(name: str) -> tuple:
     fn = BACKBONE_REGISTRY.get(name)
     return getattr(fn, "config_sections", ()) if fn is not None else ()
 
+# %% ../../nbs/policies/10_backbones.ipynb 5
 def make_backbone(name: str, pretrained_path: str = "", feature_stride: int | None = None, image_size: int = 224,
                   cfg=None) -> Backbone:
     "Build timm model `name` (random init, no download) as a `Backbone`, or a registered backbone from `cfg`; load `pretrained_path` if given."
@@ -103,7 +104,7 @@ def make_backbone(name: str, pretrained_path: str = "", feature_stride: int | No
     if pretrained_path: load_backbone_weights(bb, pretrained_path)
     return bb
 
-# %% ../../nbs/policies/10_backbones.ipynb 12
+# %% ../../nbs/policies/10_backbones.ipynb 13
 class BackboneWeightsError(ValueError):
     "A backbone weights file that does not fit the backbone; the message names the file and the keys."
 

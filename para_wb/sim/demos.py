@@ -87,6 +87,7 @@ def _gen_one(job) -> tuple[int, bool]:
     write_demo_part(rec, part_path(parts, k), _GEN["cfg"])
     return k, bool(rec.success)
 
+# %% ../../nbs/sim/07c_demos.ipynb 11
 def _generate(kind: str, cfg: Config, out_dir, jobs: list, scene: BowlPlateScene | None, progress: bool, workers: int = 1) -> Path:
     "Record `jobs[k]` (kwargs of `record_expert_demo`) into part k unless it exists (in `workers` processes); pack; write stats."
     from tqdm.auto import tqdm
@@ -123,7 +124,7 @@ def _packed_ok(path: Path, cfg: Config, n: int) -> bool:
     try: return path.exists() and validate_dataset(path, expect_config=cfg)["n_demos"] == n
     except DatasetError: return False
 
-# %% ../../nbs/sim/07c_demos.ipynb 12
+# %% ../../nbs/sim/07c_demos.ipynb 13
 def generate_position_grid(cfg: Config, out_dir, n: int | None = None, scene: BowlPlateScene | None = None,
                            progress: bool = True, workers: int = 1) -> Path:
     "One expert demo per bowl-grid position (`n`×`n`, default `cfg.demos.grid`), default camera, in `workers` processes."
@@ -131,7 +132,7 @@ def generate_position_grid(cfg: Config, out_dir, n: int | None = None, scene: Bo
     jobs = [dict(bowl_xy=xy, seed=cfg.demos.seed, grid_index=i) for i, xy in enumerate(bowl_grid(cfg, cfg.demos.grid))]
     return _generate("positions", cfg, out_dir, jobs, scene, progress, workers)
 
-# %% ../../nbs/sim/07c_demos.ipynb 22
+# %% ../../nbs/sim/07c_demos.ipynb 23
 def dataset_viewpoints(cfg: Config, scene: BowlPlateScene | None = None) -> list[Viewpoint]:
     "`[default viewpoint] + orbit_viewpoints(...)` for `cfg.viewpoints`, at `cfg.scene.image_size`."
     own = scene is None
@@ -159,7 +160,7 @@ def generate_viewpoint_grid(cfg: Config, out_dir, demos_per_viewpoint: int | Non
         scene.set_camera(None)
         if own: scene.close()
 
-# %% ../../nbs/sim/07c_demos.ipynb 25
+# %% ../../nbs/sim/07c_demos.ipynb 26
 def generate_distractor_scenes(cfg: Config, out_dir, n: int, scene: BowlPlateScene | None = None, progress: bool = True) -> Path:
     "`n` demos in the cluttered scene, each with a random bowl position and its own distractor layout."
     if cfg.scene.variant != "distractors":
@@ -173,7 +174,7 @@ def generate_distractor_scenes(cfg: Config, out_dir, n: int, scene: BowlPlateSce
         jobs.append(dict(bowl_xy=xy, distractor_seed=ds, seed=ds))
     return _generate("distractors", cfg, out_dir, jobs, scene, progress)
 
-# %% ../../nbs/sim/07c_demos.ipynb 30
+# %% ../../nbs/sim/07c_demos.ipynb 31
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.sim.demos", description="Generate scripted-expert demo datasets (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -216,6 +217,6 @@ def main(argv=None) -> Path:
           f"({time.time() - t0:.0f} s this run)")
     return path
 
-# %% ../../nbs/sim/07c_demos.ipynb 31
+# %% ../../nbs/sim/07c_demos.ipynb 32
 #| eval: false
 if __name__ == "__main__": main()
