@@ -40,8 +40,8 @@ MUTANTS = [
     ("scene: above-plate check dropped", "para_wb/sim/scene.py", "or b[2] <= p[2]: return False", ": return False", SCENE),
     ("scene: contact with either", "para_wb/sim/scene.py", "if (g1 in self.bowl_geoms and g2 in self.plate_geoms)", "if (g1 in self.bowl_geoms or g2 in self.plate_geoms)", SCENE),
     ("scene: per-axis distance", "para_wb/sim/scene.py", "np.linalg.norm(b[:2] - p[:2])", "np.abs(b[:2] - p[:2]).max()", SCENE),
-    ("scene: no contact needed", "para_wb/sim/scene.py", "(g2 in self.bowl_geoms and g1 in self.plate_geoms): return True\n        return False",
-     "(g2 in self.bowl_geoms and g1 in self.plate_geoms): return True\n        return True", SCENE),
+    ("scene: no contact needed", "para_wb/sim/scene.py", "(g2 in self.bowl_geoms and g1 in self.plate_geoms): return True\n    return False",
+     "(g2 in self.bowl_geoms and g1 in self.plate_geoms): return True\n    return True", SCENE),
     # statistics
     ("stats: wilson centre", "para_wb/analysis/significance.py", "centre = (p + z2 / (2 * n)) / denom", "centre = (p + z2 / n) / denom", STATS),
     ("stats: wilson half width", "para_wb/analysis/significance.py", "z2 / (4 * n * n)", "z2 / (2 * n * n)", STATS),
@@ -80,7 +80,7 @@ MUTANTS = [
     ("evaluate: place_step overwritten", "para_wb/eval/loop.py", "if place_step < 0: place_step = n_steps", "place_step = n_steps", OUTC),
     ("evaluate: release window one longer", "para_wb/eval/loop.py", "n_steps - place_step >= ecfg.release_steps", "n_steps - place_step > ecfg.release_steps", OUTC),
     ("evaluate: release does not stop", "para_wb/eval/loop.py", "return (n_steps >= ecfg.max_steps or released or at_rest", "return (n_steps >= ecfg.max_steps or at_rest", OUTC),
-    ("expert: GRASP and MISS swapped", "para_wb/sim/expert.py", "(\"GRASP\" if lifted else \"MISS\")", "(\"MISS\" if lifted else \"GRASP\")", OUTC),
+    ("expert: GRASP and MISS swapped", "para_wb/rollouts.py", "(\"GRASP\" if lifted else \"MISS\")", "(\"MISS\" if lifted else \"GRASP\")", OUTC),
     ("evaluate: summary counts placed as released", "para_wb/rollouts.py", "released=sum(bool(r.released) for r in results)", "released=sum(bool(r.placed) for r in results)", OUTC),
 ]
 

@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 from ..config import Config, load_config
 from ..camera import Camera, camera_from_mujoco, framed_camera, set_mujoco_camera
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['CACHE_DIR', 'ASSET_DIR', 'FIX', 'BDDL_FILES', 'DISTRACTOR_BODIES', 'ARM_JOINTS', 'GRIP_SITE', 'TABLE_Z', 'SetupError',
@@ -201,60 +202,6 @@ class BowlPlateScene:
             taken.append(xy); out.append(tuple(xy))
         return out
 
-    def set_gripper(self, command: float):
-        "Gripper command in [-1, 1]: -1 open, +1 closed (squeezing)."
-        self.gripper_cmd = float(np.clip(command, -1, 1))
-        o = 0.04 * (1 - self.gripper_cmd) / 2 - 0.02 * (1 + self.gripper_cmd) / 2
-        self.data.ctrl[self.finger_act[0]] = o; self.data.ctrl[self.finger_act[1]] = -o
-
-    def arm_q(self) -> np.ndarray: return self.data.qpos[self.arm_qadr].copy()
-
-    def drive_arm(self, q_goal, n_steps: int):
-        "Move the arm kinematically to `q_goal` over `n_steps` physics steps (linear in joint space)."
-        mj, m, d = self.mj, self.model, self.data
-        q0, dt = self.arm_q(), m.opt.timestep
-        for k in range(n_steps):
-            qt = q0 + (k + 1) / n_steps * (np.asarray(q_goal) - q0)
-            d.qvel[self.arm_dadr] = (qt - d.qpos[self.arm_qadr]) / dt
-            d.qpos[self.arm_qadr] = qt
-            mj.mj_step(m, d)
-            d.qpos[self.arm_qadr] = qt      # pin: the arm is a kinematic driver, the rest is dynamic
-        mj.mj_forward(m, d)
-
-    def hold(self, n_steps: int): self.drive_arm(self.arm_q(), n_steps)
-
-    # -- observations ---------------------------------------------------------------------------------------
-    def eef_pos(self) -> np.ndarray: return self.data.site_xpos[self.site].copy()
-    def eef_xmat(self) -> np.ndarray: return self.data.site_xmat[self.site].reshape(3, 3).copy()
-    def eef_euler(self) -> np.ndarray:
-        from scipy.spatial.transform import Rotation
-        return Rotation.from_matrix(self.eef_xmat()).as_euler("xyz").astype(np.float32)
-    def bowl_pos(self) -> np.ndarray: return self.data.xpos[self.bowl_body].copy()
-    def plate_pos(self) -> np.ndarray: return self.data.xpos[self.plate_body].copy()
-
-    def bowl_on_plate(self) -> bool:
-        "LIBERO's `check_ontop`: bowl above the plate, touching it, and < 3 cm apart in xy."
-        b, p = self.bowl_pos(), self.plate_pos()
-        if np.linalg.norm(b[:2] - p[:2]) >= 0.03 or b[2] <= p[2]: return False
-        d = self.data
-        for i in range(d.ncon):
-            g1, g2 = d.contact[i].geom1, d.contact[i].geom2
-            if (g1 in self.bowl_geoms and g2 in self.plate_geoms) or (g2 in self.bowl_geoms and g1 in self.plate_geoms): return True
-        return False
-
-    def bowl_lifted(self, height: float = 0.04) -> bool: return bool(self.bowl_pos()[2] > self.bowl_start[2] + height)
-
-    # -- camera and rendering ---------------------------------------------------------------------------------
-    def camera(self) -> Camera:
-        s = self.cfg.scene
-        return camera_from_mujoco(self.model, self.data, s.camera, s.image_size, s.image_size)
-
-    def set_camera(self, cam: Camera | None):
-        "Move the policy camera to `cam` (a `Camera` or a `Viewpoint`'s camera); None restores the default."
-        if cam is None: self.model.cam_pos[self.cam_id], self.model.cam_quat[self.cam_id] = self.default_cam_pos, self.default_cam_quat
-        else: set_mujoco_camera(self.model, self.cfg.scene.camera, getattr(cam, "camera", cam))
-        self.mj.mj_forward(self.model, self.data)
-
     @property
     def renderer(self):
         if self._renderer is None:
@@ -265,21 +212,97 @@ class BowlPlateScene:
             self._vis.geomgroup[0] = 0        # collision geoms (group 0) are not what a camera sees
         return self._renderer
 
-    def render(self) -> np.ndarray:
-        "Agent-view RGB (H, W, 3) uint8, row 0 at the top."
-        r = self.renderer; r.update_scene(self.data, camera=self.cam_id, scene_option=self._vis); return r.render().copy()
+# %% ../../nbs/sim/07_scene.ipynb 16
+@patch
+def set_gripper(self: BowlPlateScene, command: float):
+    "Gripper command in [-1, 1]: -1 open, +1 closed (squeezing)."
+    self.gripper_cmd = float(np.clip(command, -1, 1))
+    o = 0.04 * (1 - self.gripper_cmd) / 2 - 0.02 * (1 + self.gripper_cmd) / 2
+    self.data.ctrl[self.finger_act[0]] = o; self.data.ctrl[self.finger_act[1]] = -o
 
-    def render_segmentation(self) -> np.ndarray:
-        "Per-pixel (object id, object type) from MuJoCo's segmentation render."
-        r = self.renderer; r.enable_segmentation_rendering()
-        try:
-            r.update_scene(self.data, camera=self.cam_id, scene_option=self._vis); return r.render().copy()
-        finally: r.disable_segmentation_rendering()
+@patch
+def arm_q(self: BowlPlateScene) -> np.ndarray: return self.data.qpos[self.arm_qadr].copy()
 
-    def close(self):
-        if self._renderer is not None: self._renderer.close(); self._renderer = None
+@patch
+def drive_arm(self: BowlPlateScene, q_goal, n_steps: int):
+    "Move the arm kinematically to `q_goal` over `n_steps` physics steps (linear in joint space)."
+    mj, m, d = self.mj, self.model, self.data
+    q0, dt = self.arm_q(), m.opt.timestep
+    for k in range(n_steps):
+        qt = q0 + (k + 1) / n_steps * (np.asarray(q_goal) - q0)
+        d.qvel[self.arm_dadr] = (qt - d.qpos[self.arm_qadr]) / dt
+        d.qpos[self.arm_qadr] = qt
+        mj.mj_step(m, d)
+        d.qpos[self.arm_qadr] = qt      # pin: the arm is a kinematic driver, the rest is dynamic
+    mj.mj_forward(m, d)
+
+@patch
+def hold(self: BowlPlateScene, n_steps: int): self.drive_arm(self.arm_q(), n_steps)
+
+# -- observations ---------------------------------------------------------------------------------------
+@patch
+def eef_pos(self: BowlPlateScene) -> np.ndarray: return self.data.site_xpos[self.site].copy()
+
+@patch
+def eef_xmat(self: BowlPlateScene) -> np.ndarray: return self.data.site_xmat[self.site].reshape(3, 3).copy()
+
+@patch
+def eef_euler(self: BowlPlateScene) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+    return Rotation.from_matrix(self.eef_xmat()).as_euler("xyz").astype(np.float32)
+
+@patch
+def bowl_pos(self: BowlPlateScene) -> np.ndarray: return self.data.xpos[self.bowl_body].copy()
+
+@patch
+def plate_pos(self: BowlPlateScene) -> np.ndarray: return self.data.xpos[self.plate_body].copy()
+
+@patch
+def bowl_on_plate(self: BowlPlateScene) -> bool:
+    "LIBERO's `check_ontop`: bowl above the plate, touching it, and < 3 cm apart in xy."
+    b, p = self.bowl_pos(), self.plate_pos()
+    if np.linalg.norm(b[:2] - p[:2]) >= 0.03 or b[2] <= p[2]: return False
+    d = self.data
+    for i in range(d.ncon):
+        g1, g2 = d.contact[i].geom1, d.contact[i].geom2
+        if (g1 in self.bowl_geoms and g2 in self.plate_geoms) or (g2 in self.bowl_geoms and g1 in self.plate_geoms): return True
+    return False
+
+@patch
+def bowl_lifted(self: BowlPlateScene, height: float = 0.04) -> bool: return bool(self.bowl_pos()[2] > self.bowl_start[2] + height)
 
 # %% ../../nbs/sim/07_scene.ipynb 18
+# -- camera and rendering ---------------------------------------------------------------------------------
+@patch
+def camera(self: BowlPlateScene) -> Camera:
+    s = self.cfg.scene
+    return camera_from_mujoco(self.model, self.data, s.camera, s.image_size, s.image_size)
+
+@patch
+def set_camera(self: BowlPlateScene, cam: Camera | None):
+    "Move the policy camera to `cam` (a `Camera` or a `Viewpoint`'s camera); None restores the default."
+    if cam is None: self.model.cam_pos[self.cam_id], self.model.cam_quat[self.cam_id] = self.default_cam_pos, self.default_cam_quat
+    else: set_mujoco_camera(self.model, self.cfg.scene.camera, getattr(cam, "camera", cam))
+    self.mj.mj_forward(self.model, self.data)
+
+@patch
+def render(self: BowlPlateScene) -> np.ndarray:
+    "Agent-view RGB (H, W, 3) uint8, row 0 at the top."
+    r = self.renderer; r.update_scene(self.data, camera=self.cam_id, scene_option=self._vis); return r.render().copy()
+
+@patch
+def render_segmentation(self: BowlPlateScene) -> np.ndarray:
+    "Per-pixel (object id, object type) from MuJoCo's segmentation render."
+    r = self.renderer; r.enable_segmentation_rendering()
+    try:
+        r.update_scene(self.data, camera=self.cam_id, scene_option=self._vis); return r.render().copy()
+    finally: r.disable_segmentation_rendering()
+
+@patch
+def close(self: BowlPlateScene):
+    if self._renderer is not None: self._renderer.close(); self._renderer = None
+
+# %% ../../nbs/sim/07_scene.ipynb 22
 def gripper_pixels_near(scene: BowlPlateScene, uv, radius: int = 5) -> int:
     "How many pixels within `radius` of `uv` show a gripper geom (segmentation render)."
     mj, m = scene.mj, scene.model
