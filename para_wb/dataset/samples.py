@@ -14,6 +14,7 @@ from ..camera import Camera, world_to_pixel
 from ..config import Config
 from .storage import IMAGE_KEY, dataset_file, list_demos, open_dataset, read_camera, validate_dataset
 from .stats import DatasetStats, compute_stats, load_stats
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['PARADataset']
@@ -83,50 +84,56 @@ class PARADataset(torch.utils.data.Dataset):
 
     def __len__(self): return len(self._step_of)
 
-    def _images(self, key):
-        if self._h5 is None or self._pid != os.getpid():      # first use in this process (e.g. a DataLoader worker)
-            self._h5, self._pid, self._ds = h5py.File(self.path, "r"), os.getpid(), {}
-        ds = self._ds.get(key)
-        if ds is None:        # with cache_images, a demo's frames are decoded once into memory (uint8), not per sample
-            ds = self._ds[key] = self._h5["data"][key][IMAGE_KEY][()] if self.cache_images else self._h5["data"][key][IMAGE_KEY]
-        return ds
+# %% ../../nbs/dataset/06c_samples.ipynb 6
+@patch
+def _images(self: PARADataset, key):
+    if self._h5 is None or self._pid != os.getpid():      # first use in this process (e.g. a DataLoader worker)
+        self._h5, self._pid, self._ds = h5py.File(self.path, "r"), os.getpid(), {}
+    ds = self._ds.get(key)
+    if ds is None:        # with cache_images, a demo's frames are decoded once into memory (uint8), not per sample
+        ds = self._ds[key] = self._h5["data"][key][IMAGE_KEY][()] if self.cache_images else self._h5["data"][key][IMAGE_KEY]
+    return ds
 
-    def _clip_source(self, key) -> torch.Tensor:
-        "All frames of demo `key` at clip_size (N, 3, s, s) uint8, computed once per process."
-        c = self._clips.get(key)
-        if c is None:
-            x = torch.from_numpy(np.asarray(self._images(key)[()])).permute(0, 3, 1, 2).float()
-            s = self.clip_size
-            if x.shape[-1] != s: x = torch.nn.functional.interpolate(x, size=(s, s), mode="area")
-            c = self._clips[key] = x.round().clamp(0, 255).to(torch.uint8)
-        return c
+@patch
+def _clip_source(self: PARADataset, key) -> torch.Tensor:
+    "All frames of demo `key` at clip_size (N, 3, s, s) uint8, computed once per process."
+    c = self._clips.get(key)
+    if c is None:
+        x = torch.from_numpy(np.asarray(self._images(key)[()])).permute(0, 3, 1, 2).float()
+        s = self.clip_size
+        if x.shape[-1] != s: x = torch.nn.functional.interpolate(x, size=(s, s), mode="area")
+        c = self._clips[key] = x.round().clamp(0, 255).to(torch.uint8)
+    return c
 
-    def __getstate__(self):
-        s = dict(self.__dict__); s["_h5"], s["_pid"], s["_ds"], s["_clips"] = None, None, {}, {}
-        return s
+@patch
+def __getstate__(self: PARADataset):
+    s = dict(self.__dict__); s["_h5"], s["_pid"], s["_ds"], s["_clips"] = None, None, {}, {}
+    return s
 
-    def close(self):
-        if self._h5 is not None and self._pid == os.getpid(): self._h5.close()
-        self._h5, self._ds = None, {}
+@patch
+def close(self: PARADataset):
+    if self._h5 is not None and self._pid == os.getpid(): self._h5.close()
+    self._h5, self._ds = None, {}
 
-    def __getitem__(self, i: int) -> dict:
-        if not -len(self) <= i < len(self): raise IndexError(f"sample {i} out of range for {len(self)} samples")
-        i = int(i) % len(self)
-        d, t = self._demos[self._demo_of[i]], int(self._step_of[i])
-        fut = np.minimum(np.arange(t + 1, t + 1 + self.horizon), d["n"] - 1)
-        img = torch.from_numpy(self._images(d["key"])[t]).permute(2, 0, 1).contiguous()
-        if self.image_dtype == "float32": img = img.float().div_(255.0)
-        pix, pos, rot, grip = d["pixels"][fut], d["pos"][fut], d["euler"][fut], d["gripper"][fut]
-        inside = d["inside"][fut]
-        f32 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)
-        i64 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.int64)
-        extra = {}
-        if self.clip_frames:
-            steps = np.minimum(t + self.clip_stride * np.arange(1, self.clip_frames + 1), d["n"] - 1)
-            extra["video"] = self._clip_source(d["key"])[torch.as_tensor(steps)]
-        return dict(**extra, image=img, eef_pixel=f32(d["pixels"][t]), eef_pos=f32(d["pos"][t]), gripper=f32(d["gripper"][t]),
-                    target_pixels=f32(pix), target_in_image=torch.as_tensor(inside),
-                    target_pos=f32(pos), target_height=f32(pos[:, 2]), target_height_bin=i64(self.height_bins.encode(pos[:, 2])),
-                    target_gripper=f32(grip), target_gripper_bin=i64(self.gripper_bins.encode(grip)),
-                    target_rot=f32(rot), target_rot_bin=i64(self.rotation_bins.encode(rot)),
-                    K=d["K"], T_world_cam=d["T"], demo=i64(d["demo"]), step=i64(t))
+@patch
+def __getitem__(self: PARADataset, i: int) -> dict:
+    if not -len(self) <= i < len(self): raise IndexError(f"sample {i} out of range for {len(self)} samples")
+    i = int(i) % len(self)
+    d, t = self._demos[self._demo_of[i]], int(self._step_of[i])
+    fut = np.minimum(np.arange(t + 1, t + 1 + self.horizon), d["n"] - 1)
+    img = torch.from_numpy(self._images(d["key"])[t]).permute(2, 0, 1).contiguous()
+    if self.image_dtype == "float32": img = img.float().div_(255.0)
+    pix, pos, rot, grip = d["pixels"][fut], d["pos"][fut], d["euler"][fut], d["gripper"][fut]
+    inside = d["inside"][fut]
+    f32 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)
+    i64 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.int64)
+    extra = {}
+    if self.clip_frames:
+        steps = np.minimum(t + self.clip_stride * np.arange(1, self.clip_frames + 1), d["n"] - 1)
+        extra["video"] = self._clip_source(d["key"])[torch.as_tensor(steps)]
+    return dict(**extra, image=img, eef_pixel=f32(d["pixels"][t]), eef_pos=f32(d["pos"][t]), gripper=f32(d["gripper"][t]),
+                target_pixels=f32(pix), target_in_image=torch.as_tensor(inside),
+                target_pos=f32(pos), target_height=f32(pos[:, 2]), target_height_bin=i64(self.height_bins.encode(pos[:, 2])),
+                target_gripper=f32(grip), target_gripper_bin=i64(self.gripper_bins.encode(grip)),
+                target_rot=f32(rot), target_rot_bin=i64(self.rotation_bins.encode(rot)),
+                K=d["K"], T_world_cam=d["T"], demo=i64(d["demo"]), step=i64(t))

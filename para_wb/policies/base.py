@@ -16,6 +16,7 @@ from ..camera import Camera
 from ..config import Config, ConfigError
 from ..dataset.stats import DatasetStats
 from ..files import atomic_path
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['POLICY_REGISTRY', 'CHECKPOINT_FORMAT', 'PolicyConfig', 'register_policy', 'wrap_angle', 'as_tensor', 'PolicyModel']
@@ -123,51 +124,6 @@ class PolicyModel(nn.Module):
     def _batch(self, batch: dict) -> dict:
         return {k: (v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
 
-    def param_groups(self, lr: float, backbone_lr: float | None = None, weight_decay: float = 0.0) -> list[dict]:
-        "Parameter groups for an optimizer: the backbone at `backbone_lr`, the heads at `lr` (frozen params left out)."
-        bb = [p for p in self.backbone.parameters() if p.requires_grad]
-        ids = {id(p) for p in self.backbone.parameters()}
-        rest = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
-        groups = [dict(params=rest, lr=lr, weight_decay=weight_decay, name="heads")]
-        own = getattr(self.backbone, "lr_for", None)            # a backbone with its own rates (the video UNet: video.*_lr)
-        if own is not None and own(self.cfg.train.stage) is not None: backbone_lr = own(self.cfg.train.stage)
-        if bb: groups.append(dict(params=bb, lr=lr if backbone_lr is None else backbone_lr, weight_decay=weight_decay, name="backbone"))
-        return groups
-
-    def dataset_options(self) -> dict:
-        "Extra `PARADataset` keywords the model's training batches need (a video backbone: future-frame clips); {} for most."
-        fn = getattr(self.backbone, "dataset_options", None)
-        return fn() if fn is not None else {}
-
-    def training_losses(self, batch: dict) -> dict:
-        """What `train` minimises. `train.stage='joint'`: `forward`'s losses, plus the backbone's own objective (a video model's
-        diffusion loss, `loss_backbone`) when it has one and is not frozen; `'backbone'`: that objective alone (pretraining)."""
-        objective = getattr(self.backbone, "objective", None)
-        stage = self.cfg.train.stage
-        if stage == "backbone":
-            if objective is None: raise ConfigError(f"train.stage=backbone: backbone {self.cfg.model.backbone!r} has no objective of its own to pretrain")
-            b = self._batch(batch)
-            l = objective(self._image(b["image"]), b)
-            return dict(loss=l, loss_backbone=l)
-        out = self(batch)
-        if objective is not None and not self.cfg.model.freeze_backbone:
-            b = self._batch(batch)
-            l = objective(self._image(b["image"]), b)
-            out = dict(out, loss=out["loss"] + l, loss_backbone=l)
-        return out
-
-    def n_parameters(self, part: str = "all") -> int:
-        "Trainable-or-not parameter count of the whole model (`'all'`), the backbone, or everything else (`'heads'`)."
-        ids = {id(p) for p in self.backbone.parameters()}
-        ps = [p for p in self.parameters() if part == "all" or (part == "backbone") == (id(p) in ids)]
-        return int(sum(p.numel() for p in ps))
-
-    def _cameras(self, K, T_world_cam, W: int, H: int, B: int) -> list[Camera]:
-        K, T = np.asarray(as_tensor(K).cpu(), np.float64), np.asarray(as_tensor(T_world_cam).cpu(), np.float64)
-        if K.ndim == 2: K = np.broadcast_to(K, (B, 3, 3))
-        if T.ndim == 2: T = np.broadcast_to(T, (B, 4, 4))
-        return [Camera.from_K_T(K[b], T[b], W, H) for b in range(B)]
-
     # -- interface -----------------------------------------------------------------------------------------
     def forward(self, batch: dict) -> dict: raise NotImplementedError
 
@@ -184,18 +140,72 @@ class PolicyModel(nn.Module):
             return self._predict(img, eef, K, T_world_cam)
         finally: self.train(was)
 
-    def heatmaps(self, batch_or_image, eef_pixel=None):
-        "(B,T,S,S) pixel probabilities (pixel-aligned policies); None for models without pixel structure."
-        return None
+# %% ../../nbs/policies/11_base.ipynb 10
+@patch
+def param_groups(self: PolicyModel, lr: float, backbone_lr: float | None = None, weight_decay: float = 0.0) -> list[dict]:
+    "Parameter groups for an optimizer: the backbone at `backbone_lr`, the heads at `lr` (frozen params left out)."
+    bb = [p for p in self.backbone.parameters() if p.requires_grad]
+    ids = {id(p) for p in self.backbone.parameters()}
+    rest = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
+    groups = [dict(params=rest, lr=lr, weight_decay=weight_decay, name="heads")]
+    own = getattr(self.backbone, "lr_for", None)            # a backbone with its own rates (the video UNet: video.*_lr)
+    if own is not None and own(self.cfg.train.stage) is not None: backbone_lr = own(self.cfg.train.stage)
+    if bb: groups.append(dict(params=bb, lr=lr if backbone_lr is None else backbone_lr, weight_decay=weight_decay, name="backbone"))
+    return groups
 
-    def volume(self, batch_or_image, eef_pixel=None):
-        "(B,T,H_BINS,S,S) log-probabilities over (height bin, cell) per future step (policies with a height volume); None otherwise."
-        return None
+@patch
+def dataset_options(self: PolicyModel) -> dict:
+    "Extra `PARADataset` keywords the model's training batches need (a video backbone: future-frame clips); {} for most."
+    fn = getattr(self.backbone, "dataset_options", None)
+    return fn() if fn is not None else {}
 
-    def save_checkpoint(self, path, extra: dict | None = None) -> Path:
-        "Write kind, config, stats and weights (atomically) so `factory.load_policy_model(path)` rebuilds this model."
-        ck = dict(format=CHECKPOINT_FORMAT, kind=self.kind, config=self.cfg.to_json(), stats=self.stats.to_dict(),
-                  state_dict={k: v.detach().cpu() for k, v in self.state_dict().items()},
-                  para_wb_version=para_wb.__version__, extra=extra or {})
-        with atomic_path(path, suffix=".pt") as tmp: torch.save(ck, tmp)
-        return Path(path)
+@patch
+def training_losses(self: PolicyModel, batch: dict) -> dict:
+    """What `train` minimises. `train.stage='joint'`: `forward`'s losses, plus the backbone's own objective (a video model's
+    diffusion loss, `loss_backbone`) when it has one and is not frozen; `'backbone'`: that objective alone (pretraining)."""
+    objective = getattr(self.backbone, "objective", None)
+    stage = self.cfg.train.stage
+    if stage == "backbone":
+        if objective is None: raise ConfigError(f"train.stage=backbone: backbone {self.cfg.model.backbone!r} has no objective of its own to pretrain")
+        b = self._batch(batch)
+        l = objective(self._image(b["image"]), b)
+        return dict(loss=l, loss_backbone=l)
+    out = self(batch)
+    if objective is not None and not self.cfg.model.freeze_backbone:
+        b = self._batch(batch)
+        l = objective(self._image(b["image"]), b)
+        out = dict(out, loss=out["loss"] + l, loss_backbone=l)
+    return out
+
+@patch
+def n_parameters(self: PolicyModel, part: str = "all") -> int:
+    "Trainable-or-not parameter count of the whole model (`'all'`), the backbone, or everything else (`'heads'`)."
+    ids = {id(p) for p in self.backbone.parameters()}
+    ps = [p for p in self.parameters() if part == "all" or (part == "backbone") == (id(p) in ids)]
+    return int(sum(p.numel() for p in ps))
+
+@patch
+def _cameras(self: PolicyModel, K, T_world_cam, W: int, H: int, B: int) -> list[Camera]:
+    K, T = np.asarray(as_tensor(K).cpu(), np.float64), np.asarray(as_tensor(T_world_cam).cpu(), np.float64)
+    if K.ndim == 2: K = np.broadcast_to(K, (B, 3, 3))
+    if T.ndim == 2: T = np.broadcast_to(T, (B, 4, 4))
+    return [Camera.from_K_T(K[b], T[b], W, H) for b in range(B)]
+
+@patch
+def heatmaps(self: PolicyModel, batch_or_image, eef_pixel=None):
+    "(B,T,S,S) pixel probabilities (pixel-aligned policies); None for models without pixel structure."
+    return None
+
+@patch
+def volume(self: PolicyModel, batch_or_image, eef_pixel=None):
+    "(B,T,H_BINS,S,S) log-probabilities over (height bin, cell) per future step (policies with a height volume); None otherwise."
+    return None
+
+@patch
+def save_checkpoint(self: PolicyModel, path, extra: dict | None = None) -> Path:
+    "Write kind, config, stats and weights (atomically) so `factory.load_policy_model(path)` rebuilds this model."
+    ck = dict(format=CHECKPOINT_FORMAT, kind=self.kind, config=self.cfg.to_json(), stats=self.stats.to_dict(),
+              state_dict={k: v.detach().cpu() for k, v in self.state_dict().items()},
+              para_wb_version=para_wb.__version__, extra=extra or {})
+    with atomic_path(path, suffix=".pt") as tmp: torch.save(ck, tmp)
+    return Path(path)

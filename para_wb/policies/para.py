@@ -14,6 +14,7 @@ from ..camera import pixel_and_height_to_world
 from ..config import Config
 from ..dataset.stats import DatasetStats
 from .base import PolicyConfig, PolicyModel, register_policy, wrap_angle, as_tensor
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['TrunkConfig', 'ParaConfig', 'pixel_to_cell', 'cell_to_pixel', 'PixelTrunk', 'gather_cells', 'refine_argmax',
@@ -185,26 +186,6 @@ class PARAModel(PolicyModel):
         B = feats.shape[0]
         return feats, self.volume_logits(feats)
 
-    def volume_logits(self, feats: torch.Tensor) -> torch.Tensor:
-        "The 1×1 `volume_head` on feats (B,hid,S,S) as one batched matmul → logits (B,T,H_BINS,S,S), contiguous."
-        # Same numbers as self.volume_head(feats), ~25 ms/step faster on CPU: the features are channels-last (from the
-        # backbone), so a conv would write channels-last logits that the (B,T,H_BINS·S·S) softmax must copy back (and
-        # again for the gradient); W (O,hid) @ feats (hid, S·S) writes them in the softmax's layout directly. The bias
-        # rides in the matmul as a weight column against a constant-1 feature: `baddbmm` would first broadcast-copy it
-        # into all 6.3 M outputs (≈ 5 ms/step at the cpu preset) and its gradient would need another full pass.
-        B, C = feats.shape[:2]
-        f = feats.permute(0, 2, 3, 1).reshape(B, -1, C)                            # (B, S·S, hid), a view if NHWC
-        f = torch.cat([f, f.new_ones(B, f.shape[1], 1)], -1)                       # (B, S·S, hid+1)
-        w = torch.cat([self.volume_head.weight.view(-1, C), self.volume_head.bias.view(-1, 1)], 1)   # (T·H_BINS, hid+1)
-        vol = torch.bmm(w.expand(B, -1, -1), f.transpose(1, 2))                    # (B, T·H_BINS, S·S)
-        return vol.view(B, self.horizon, self.n_h, self.S, self.S)                 # (B, T·H_BINS, S·S) → (B,T,H_BINS,S,S)
-
-    def read_heads(self, feats, row, col):
-        "Gripper logits (B,T,G) and rotation logits (B,T,3,R) from the features at cells (row, col) (B,T)."
-        x = gather_cells(feats, row, col) + self.time_embed
-        B, T = row.shape
-        return self.gripper_head(x), self.rot_head(x).view(B, T, 3, self.n_r)
-
     def forward(self, batch: dict) -> dict:
         b = self._batch(batch)
         img = self._image(b["image"])
@@ -229,32 +210,6 @@ class PARAModel(PolicyModel):
                                      reduction="none").view(B, T, 3).mean(-1))
         return dict(loss=l_vol + l_g + l_r, loss_volume=l_vol, loss_gripper=l_g, loss_rot=l_r)
 
-    def decode(self, vol, feats, K, T_world_cam, W: int, H: int) -> dict:
-        "Argmax (`policy.para.decode='argmax'`) or refined-argmax (`'refine'`) decoding of volume logits (B,T,H_BINS,S,S) with features (B,hid,S,S) → `predict`'s dict."
-        B, T, S = vol.shape[0], vol.shape[1], self.S
-        idx = vol.reshape(B, T, -1).argmax(-1)
-        hb, cell = idx // (S * S), idx % (S * S)
-        row, col = cell // S, cell % S
-        g_logits, r_logits = self.read_heads(feats, row, col)
-        if self.pcfg.decode == "refine":
-            rowf, colf, hbf = refine_argmax(vol, hb, row, col)
-            uv = cell_to_pixel(rowf, colf, W, H, S).cpu().numpy().astype(np.float64)
-            z = (self.height_bins.low + (hbf.cpu().numpy().astype(np.float64) + 0.5) * self.height_bins.width).reshape(B, T)
-        else:
-            uv = cell_to_pixel(row, col, W, H, S).cpu().numpy().astype(np.float64)
-            z = np.asarray(self.height_bins.decode(hb.cpu().numpy()), np.float64).reshape(B, T)
-        cams = self._cameras(K, T_world_cam, W, H, B)
-        # a pixel whose ray misses its height plane (above the horizon of a tilted camera) is an unreachable prediction, not
-        # an error: 2 m along the ray, which the executor clamps (and counts) like any out-of-reach waypoint
-        wp = np.stack([pixel_and_height_to_world(cams[b], uv[b], z[b], on_miss="far") for b in range(B)])
-        grip = np.asarray(self.gripper_bins.decode(g_logits.argmax(-1).cpu().numpy()), np.float64).reshape(B, T)
-        rot = wrap_angle(np.asarray(self.rotation_bins.decode(r_logits.argmax(-1).cpu().numpy()), np.float64)).reshape(B, T, 3)
-        return dict(waypoints=wp, gripper=grip, rotation=rot, pixels=uv, height_bin=hb.cpu().numpy())
-
-    def _predict(self, image, eef_pixel, K, T_world_cam) -> dict:
-        feats, vol = self.features(image, eef_pixel)
-        return self.decode(vol.float(), feats, K, T_world_cam, image.shape[-1], image.shape[-2])
-
     @torch.no_grad()
     def volume(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
         """(B,T,H_BINS,S,S) log-probabilities, normalised jointly over height bins and cells per future step (eval mode,
@@ -270,6 +225,58 @@ class PARAModel(PolicyModel):
             return vol.float().reshape(B, T, -1).log_softmax(-1).view_as(vol)          # (B,T,H_BINS,S,S)
         finally: self.train(was)
 
-    def heatmaps(self, batch_or_image, eef_pixel=None) -> torch.Tensor:
-        "(B,T,S,S) probabilities, marginalised over height (eval mode, no grad)."
-        return self.volume(batch_or_image, eef_pixel).exp().sum(2)
+# %% ../../nbs/policies/12_para.ipynb 23
+@patch
+def volume_logits(self: PARAModel, feats: torch.Tensor) -> torch.Tensor:
+    "The 1×1 `volume_head` on feats (B,hid,S,S) as one batched matmul → logits (B,T,H_BINS,S,S), contiguous."
+    # Same numbers as self.volume_head(feats), ~25 ms/step faster on CPU: the features are channels-last (from the
+    # backbone), so a conv would write channels-last logits that the (B,T,H_BINS·S·S) softmax must copy back (and
+    # again for the gradient); W (O,hid) @ feats (hid, S·S) writes them in the softmax's layout directly. The bias
+    # rides in the matmul as a weight column against a constant-1 feature: `baddbmm` would first broadcast-copy it
+    # into all 6.3 M outputs (≈ 5 ms/step at the cpu preset) and its gradient would need another full pass.
+    B, C = feats.shape[:2]
+    f = feats.permute(0, 2, 3, 1).reshape(B, -1, C)                            # (B, S·S, hid), a view if NHWC
+    f = torch.cat([f, f.new_ones(B, f.shape[1], 1)], -1)                       # (B, S·S, hid+1)
+    w = torch.cat([self.volume_head.weight.view(-1, C), self.volume_head.bias.view(-1, 1)], 1)   # (T·H_BINS, hid+1)
+    vol = torch.bmm(w.expand(B, -1, -1), f.transpose(1, 2))                    # (B, T·H_BINS, S·S)
+    return vol.view(B, self.horizon, self.n_h, self.S, self.S)                 # (B, T·H_BINS, S·S) → (B,T,H_BINS,S,S)
+
+@patch
+def read_heads(self: PARAModel, feats, row, col):
+    "Gripper logits (B,T,G) and rotation logits (B,T,3,R) from the features at cells (row, col) (B,T)."
+    x = gather_cells(feats, row, col) + self.time_embed
+    B, T = row.shape
+    return self.gripper_head(x), self.rot_head(x).view(B, T, 3, self.n_r)
+
+@patch
+def decode(self: PARAModel, vol, feats, K, T_world_cam, W: int, H: int) -> dict:
+    "Argmax (`policy.para.decode='argmax'`) or refined-argmax (`'refine'`) decoding of volume logits (B,T,H_BINS,S,S) with features (B,hid,S,S) → `predict`'s dict."
+    B, T, S = vol.shape[0], vol.shape[1], self.S
+    idx = vol.reshape(B, T, -1).argmax(-1)
+    hb, cell = idx // (S * S), idx % (S * S)
+    row, col = cell // S, cell % S
+    g_logits, r_logits = self.read_heads(feats, row, col)
+    if self.pcfg.decode == "refine":
+        rowf, colf, hbf = refine_argmax(vol, hb, row, col)
+        uv = cell_to_pixel(rowf, colf, W, H, S).cpu().numpy().astype(np.float64)
+        z = (self.height_bins.low + (hbf.cpu().numpy().astype(np.float64) + 0.5) * self.height_bins.width).reshape(B, T)
+    else:
+        uv = cell_to_pixel(row, col, W, H, S).cpu().numpy().astype(np.float64)
+        z = np.asarray(self.height_bins.decode(hb.cpu().numpy()), np.float64).reshape(B, T)
+    cams = self._cameras(K, T_world_cam, W, H, B)
+    # a pixel whose ray misses its height plane (above the horizon of a tilted camera) is an unreachable prediction, not
+    # an error: 2 m along the ray, which the executor clamps (and counts) like any out-of-reach waypoint
+    wp = np.stack([pixel_and_height_to_world(cams[b], uv[b], z[b], on_miss="far") for b in range(B)])
+    grip = np.asarray(self.gripper_bins.decode(g_logits.argmax(-1).cpu().numpy()), np.float64).reshape(B, T)
+    rot = wrap_angle(np.asarray(self.rotation_bins.decode(r_logits.argmax(-1).cpu().numpy()), np.float64)).reshape(B, T, 3)
+    return dict(waypoints=wp, gripper=grip, rotation=rot, pixels=uv, height_bin=hb.cpu().numpy())
+
+@patch
+def _predict(self: PARAModel, image, eef_pixel, K, T_world_cam) -> dict:
+    feats, vol = self.features(image, eef_pixel)
+    return self.decode(vol.float(), feats, K, T_world_cam, image.shape[-1], image.shape[-2])
+
+@patch
+def heatmaps(self: PARAModel, batch_or_image, eef_pixel=None) -> torch.Tensor:
+    "(B,T,S,S) probabilities, marginalised over height (eval mode, no grad)."
+    return self.volume(batch_or_image, eef_pixel).exp().sum(2)

@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..config import Config, VideoConfig
 from .backbones import load_backbone_weights, register_backbone
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['VIDEO_BACKBONE', 'ADDITION_TIME_EMBED_DIM', 'MAX_ATTENTION_BATCH', 'JOINT_PASSES', 'GiB', 'OPTIMIZER_STATE',
@@ -128,16 +129,6 @@ class VideoBackbone(nn.Module):
         g = torch.Generator().manual_seed(0)      # the fixed noise the action pass (and generation) starts from
         self.register_buffer("action_noise", torch.randn(v.frames, 3, v.frame_size, v.frame_size, generator=g), persistent=False)
 
-    def __repr__(self):
-        return f"VideoBackbone({self.name!r}, frames={self.vcfg.frames}, frame_size={self.vcfg.frame_size}, out_channels={self.out_channels}, stride={self.stride})"
-
-    def cond(self, x: torch.Tensor) -> torch.Tensor:
-        "Current frame (B,3,H,W) in [0,1] (or uint8) → (B,3,s,s) in [-1, 1]."
-        if x.dtype == torch.uint8: x = x.float() / 255.0
-        s = self.vcfg.frame_size
-        if x.shape[-1] != s: x = F.interpolate(x.float(), size=(s, s), mode="area")
-        return x * 2 - 1
-
     def _run(self, noisy, cond, t, keep: bool):
         B, s = noisy.shape[0], noisy.shape[-1]
         n = max(1, self.max_attention_batch // (s * s))    # clips per UNet call (see MAX_ATTENTION_BATCH)
@@ -153,12 +144,6 @@ class VideoBackbone(nn.Module):
             for h in hooks: h.remove()
         return pred, feats
 
-    def _fmap(self, feats: dict, B: int) -> torch.Tensor:
-        maps = [f if f.shape[-1] == self.res else F.interpolate(f, size=(self.res, self.res), mode="bilinear", align_corners=False)
-                for f in (feats[b] for b in self.blocks)]
-        m = torch.cat(maps, 1)                                          # (B·F, C, h, w)
-        return m.reshape(B, -1, self.res, self.res)                     # frames stacked along channels
-
     def forward(self, x: torch.Tensor):
         c = self.cond(x)
         B = c.shape[0]
@@ -169,28 +154,6 @@ class VideoBackbone(nn.Module):
         self._shared = (pred, c) if keep else None      # the diffusion loss of this step reuses this pass (see `objective`)
         fmap = self._fmap(feats, B)
         return fmap, fmap.mean(dim=(2, 3))
-
-    def objective(self, image: torch.Tensor, batch: dict) -> torch.Tensor:
-        """The weighted diffusion loss (v-prediction MSE at a random level) of the batch's future frames `video` given `image`;
-        with `video.joint_pass: shared`, right after a training `forward(image)`: the loss of that pass (no second UNet pass)."""
-        w = self.vcfg.diffusion_weight
-        if w == 0: return torch.zeros((), device=image.device)
-        if "video" not in batch: raise KeyError("the batch has no 'video' clips: build the dataset with the model's dataset_options()")
-        x0 = batch["video"].to(image.device).float() / 127.5 - 1          # (B,F,3,s,s) in [-1, 1]
-        B = x0.shape[0]
-        if self._shared is not None:          # joint_pass=shared: the loss of the action pass itself (level T-1, the fixed noise)
-            pred, c = self._shared
-            self._shared = None
-            if not torch.equal(c, self.cond(image)): raise RuntimeError("video.joint_pass=shared: objective() got another image than the action pass; call forward(image) first")
-            t = torch.full((B,), self.vcfg.diffusion_steps - 1, device=x0.device, dtype=torch.long)
-            target = self.train_sched.get_velocity(x0, self.action_noise.to(x0.dtype)[None].expand_as(x0), t)
-            return w * F.mse_loss(pred.float(), target.float())
-        t = torch.randint(0, self.vcfg.diffusion_steps, (B,), device=x0.device)
-        noise = torch.randn_like(x0)
-        noisy = self.train_sched.add_noise(x0, noise, t)
-        target = self.train_sched.get_velocity(x0, noise, t)
-        pred, _ = self._run(noisy, self.cond(image), t, keep=False)
-        return w * F.mse_loss(pred.float(), target.float())
 
     @torch.no_grad()
     def generate(self, image: torch.Tensor, steps: int | None = None, return_features: bool = False):
@@ -210,15 +173,6 @@ class VideoBackbone(nn.Module):
         frames = ((x.clamp(-1, 1) + 1) / 2)
         return (frames, first) if return_features else frames
 
-    def lr_for(self, stage: str) -> float:
-        "The UNet's learning rate: `video.pretrain_lr` when pretraining (`train.stage=backbone`), else `video.unet_lr`."
-        return self.vcfg.pretrain_lr if stage == "backbone" else self.vcfg.unet_lr
-
-    def dataset_options(self) -> dict:
-        "What the training samples must hold: `video`, the next `frames` frames at `frame_stride`, at `frame_size`."
-        v = self.vcfg
-        return dict(clip_frames=v.frames, clip_stride=v.frame_stride, clip_size=v.frame_size)
-
 @register_backbone(VIDEO_BACKBONE, sections=("video",))
 def build_video_backbone(cfg: Config, pretrained_path: str = "") -> VideoBackbone:
     "`model.backbone: svd_unet`: a `VideoBackbone` from `cfg.video`; `pretrained_path` = a state dict or a para_wb checkpoint holding one."
@@ -226,7 +180,61 @@ def build_video_backbone(cfg: Config, pretrained_path: str = "") -> VideoBackbon
     if pretrained_path: load_backbone_weights(bb, pretrained_path)
     return bb
 
-# %% ../../nbs/policies/10b_video.ipynb 20
+# %% ../../nbs/policies/10b_video.ipynb 12
+@patch
+def __repr__(self: VideoBackbone):
+    return f"VideoBackbone({self.name!r}, frames={self.vcfg.frames}, frame_size={self.vcfg.frame_size}, out_channels={self.out_channels}, stride={self.stride})"
+
+@patch
+def cond(self: VideoBackbone, x: torch.Tensor) -> torch.Tensor:
+    "Current frame (B,3,H,W) in [0,1] (or uint8) → (B,3,s,s) in [-1, 1]."
+    if x.dtype == torch.uint8: x = x.float() / 255.0
+    s = self.vcfg.frame_size
+    if x.shape[-1] != s: x = F.interpolate(x.float(), size=(s, s), mode="area")
+    return x * 2 - 1
+
+@patch
+def _fmap(self: VideoBackbone, feats: dict, B: int) -> torch.Tensor:
+    maps = [f if f.shape[-1] == self.res else F.interpolate(f, size=(self.res, self.res), mode="bilinear", align_corners=False)
+            for f in (feats[b] for b in self.blocks)]
+    m = torch.cat(maps, 1)                                          # (B·F, C, h, w)
+    return m.reshape(B, -1, self.res, self.res)                     # frames stacked along channels
+
+@patch
+def objective(self: VideoBackbone, image: torch.Tensor, batch: dict) -> torch.Tensor:
+    """The weighted diffusion loss (v-prediction MSE at a random level) of the batch's future frames `video` given `image`;
+    with `video.joint_pass: shared`, right after a training `forward(image)`: the loss of that pass (no second UNet pass)."""
+    w = self.vcfg.diffusion_weight
+    if w == 0: return torch.zeros((), device=image.device)
+    if "video" not in batch: raise KeyError("the batch has no 'video' clips: build the dataset with the model's dataset_options()")
+    x0 = batch["video"].to(image.device).float() / 127.5 - 1          # (B,F,3,s,s) in [-1, 1]
+    B = x0.shape[0]
+    if self._shared is not None:          # joint_pass=shared: the loss of the action pass itself (level T-1, the fixed noise)
+        pred, c = self._shared
+        self._shared = None
+        if not torch.equal(c, self.cond(image)): raise RuntimeError("video.joint_pass=shared: objective() got another image than the action pass; call forward(image) first")
+        t = torch.full((B,), self.vcfg.diffusion_steps - 1, device=x0.device, dtype=torch.long)
+        target = self.train_sched.get_velocity(x0, self.action_noise.to(x0.dtype)[None].expand_as(x0), t)
+        return w * F.mse_loss(pred.float(), target.float())
+    t = torch.randint(0, self.vcfg.diffusion_steps, (B,), device=x0.device)
+    noise = torch.randn_like(x0)
+    noisy = self.train_sched.add_noise(x0, noise, t)
+    target = self.train_sched.get_velocity(x0, noise, t)
+    pred, _ = self._run(noisy, self.cond(image), t, keep=False)
+    return w * F.mse_loss(pred.float(), target.float())
+
+@patch
+def lr_for(self: VideoBackbone, stage: str) -> float:
+    "The UNet's learning rate: `video.pretrain_lr` when pretraining (`train.stage=backbone`), else `video.unet_lr`."
+    return self.vcfg.pretrain_lr if stage == "backbone" else self.vcfg.unet_lr
+
+@patch
+def dataset_options(self: VideoBackbone) -> dict:
+    "What the training samples must hold: `video`, the next `frames` frames at `frame_stride`, at `frame_size`."
+    v = self.vcfg
+    return dict(clip_frames=v.frames, clip_stride=v.frame_stride, clip_size=v.frame_size)
+
+# %% ../../nbs/policies/10b_video.ipynb 22
 GiB = 2 ** 30
 
 def _meta_unet(v: VideoConfig, dtype, checkpointed: bool) -> nn.Module:
