@@ -197,6 +197,7 @@ def _grid_class():
 
 PAGE_SIZES = (24, 48, 96, 192)
 
+# %% ../../nbs/dashboards/74_rollouts.ipynb 11
 def rollout_app(root=None, page_size: int = 48):
     "The rollout grid over the runs under `root` (default: `runs_root()`), `page_size` tiles a page."
     import panel as pn

@@ -16,6 +16,7 @@ from ..train import TrainError
 # Errors that are the user's mistake (a bad config key or value, a missing dataset, a busy run folder, a missing set-up):
 # the command lines print them as one line, without a traceback (PARA_WB_TRACEBACK=1 shows it).
 USER_ERRORS = (ConfigError, DatasetError, TrainError, FolderLockedError, SetupError)
+from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0
 __all__ = ['USER_ERRORS', 'SMOKE_OVERRIDES', 'ExperimentArgs', 'injected_parameters']
@@ -91,35 +92,6 @@ class ExperimentArgs:
         try: return cls(**vars(a))
         except ConfigError as e: cls.parser(description).error(str(e))
 
-    def smoke_args(self, root) -> "ExperimentArgs":
-        "The same experiment shrunk to seconds (tiny images and model, 3 steps, 2+2 episodes, one seed) under `root`."
-        root, defaults = Path(root), type(self)()
-        # what the user set explicitly wins: their overrides come after the smoke ones (`--smoke --overrides
-        # train.steps=50` trains 50 steps), and seeds / episode counts they changed from the defaults are kept
-        sizes = {k: v for k, v in dict(seeds=[0], n_val=2, n_test=2, workers=1, record=1).items()
-                 if getattr(self, k) == getattr(defaults, k)}
-        return dataclasses.replace(self, overrides=as_override_list(SMOKE_OVERRIDES) + list(self.overrides), **sizes,
-                                   dataset_dir=str(root / "dataset"), out_dir=str(root / "runs"),
-                                   figures_dir=str(root / "figures"), progress=False, smoke=False)
-
-    def for_run(self) -> "ExperimentArgs":
-        "These arguments, or (with `smoke=True`) their smoke version under `out_dir` (a temporary folder if unset)."
-        if not self.smoke: return self
-        import tempfile
-        return self.smoke_args(self.out_dir or tempfile.mkdtemp(prefix="para_wb_smoke_"))
-
-    def resolved(self) -> "ExperimentArgs":
-        "These arguments with their default folders filled (experiments that derive folders from the config override it)."
-        return self
-
-    # -- configs --------------------------------------------------------------------------------------------------
-    def config(self, kind: str | None = None, seed: int | None = None, extra=()) -> Config:
-        "The preset with the overrides (+ policy `kind`, training `seed`, `extra` overrides)."
-        ov = list(self.overrides) + list(extra)
-        if kind: ov.append(f"model.kind={kind}")
-        if seed is not None: ov += [f"train.seed={int(seed)}", f"seed={int(seed)}"]
-        return load_config(self.preset, ov)
-
 # What `ExperimentArgs.smoke` adds to the overrides: every stage runs, on almost nothing (notebook tests, CI).
 SMOKE_OVERRIDES = {"scene.image_size": 64, "model.backbone": "resnet10t", "dataset.horizon": 4, "demos.grid": 2,
                    "policy.para": {"pred_size": 16, "hidden_dim": 16, "conv_layers": 1},
@@ -128,6 +100,40 @@ SMOKE_OVERRIDES = {"scene.image_size": 64, "model.backbone": "resnet10t", "datas
                    "train.log_every": 1, "train.threads": 1, "eval.max_steps": 12, "eval.release_steps": 4}
 
 # %% ../../nbs/experiments/30_args.ipynb 5
+@patch
+def smoke_args(self: ExperimentArgs, root) -> "ExperimentArgs":
+    "The same experiment shrunk to seconds (tiny images and model, 3 steps, 2+2 episodes, one seed) under `root`."
+    root, defaults = Path(root), type(self)()
+    # what the user set explicitly wins: their overrides come after the smoke ones (`--smoke --overrides
+    # train.steps=50` trains 50 steps), and seeds / episode counts they changed from the defaults are kept
+    sizes = {k: v for k, v in dict(seeds=[0], n_val=2, n_test=2, workers=1, record=1).items()
+             if getattr(self, k) == getattr(defaults, k)}
+    return dataclasses.replace(self, overrides=as_override_list(SMOKE_OVERRIDES) + list(self.overrides), **sizes,
+                               dataset_dir=str(root / "dataset"), out_dir=str(root / "runs"),
+                               figures_dir=str(root / "figures"), progress=False, smoke=False)
+
+@patch
+def for_run(self: ExperimentArgs) -> "ExperimentArgs":
+    "These arguments, or (with `smoke=True`) their smoke version under `out_dir` (a temporary folder if unset)."
+    if not self.smoke: return self
+    import tempfile
+    return self.smoke_args(self.out_dir or tempfile.mkdtemp(prefix="para_wb_smoke_"))
+
+@patch
+def resolved(self: ExperimentArgs) -> "ExperimentArgs":
+    "These arguments with their default folders filled (experiments that derive folders from the config override it)."
+    return self
+
+# -- configs --------------------------------------------------------------------------------------------------
+@patch
+def config(self: ExperimentArgs, kind: str | None = None, seed: int | None = None, extra=()) -> Config:
+    "The preset with the overrides (+ policy `kind`, training `seed`, `extra` overrides)."
+    ov = list(self.overrides) + list(extra)
+    if kind: ov.append(f"model.kind={kind}")
+    if seed is not None: ov += [f"train.seed={int(seed)}", f"seed={int(seed)}"]
+    return load_config(self.preset, ov)
+
+# %% ../../nbs/experiments/30_args.ipynb 7
 def _field_help(cls) -> dict:
     "{field: its trailing `# comment`} read from the source of `cls` and its dataclass bases ({} where there is no source)."
     import ast, inspect, io, textwrap, tokenize
