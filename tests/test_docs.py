@@ -139,8 +139,8 @@ def site(tmp_path_factory):
 
 def test_site_pages(site):
     out, url = site
-    assert (out / "para.html").is_file() and (out / "docs" / "results.html").is_file()
-    para = (out / "para.html").read_text()
+    assert (out / "policies" / "para.html").is_file() and (out / "docs" / "results.html").is_file()
+    para = (out / "policies" / "para.html").read_text()
     assert "<h3>PARAModel</h3>" in para, "show_doc(PARAModel) was not rendered"
     assert "data:image/png;base64," in para, "the model page lost its kept heatmap output"
     results = (out / "docs" / "results.html").read_text()
@@ -156,7 +156,7 @@ def test_site_in_chromium(site):
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run",
                               "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         try:
-            for page_path in ("index.html", "para.html"):
+            for page_path in ("index.html", "policies/para.html"):
                 page = b.new_page(); errors = []
                 page.on("console", lambda m: m.type == "error" and errors.append(m.text))
                 page.on("pageerror", lambda e: errors.append(str(e)))
