@@ -237,47 +237,37 @@ class _CSVLog:
     def close(self):
         if self.f is not None: self.f.close(); self.f = None
 
-# %% ../nbs/17_train.ipynb 16
-def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
-          val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
-          stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
-    "`train` without the run-folder lock."
-    tc, run_dir, dataset_path = cfg.train, Path(run_dir), dataset_file(dataset_path)
-    t_start = time.time()
-
-    # --- set-up: seed, device, threads -------------------------------------------------------------------------
+# %% ../nbs/17_train.ipynb 17
+def _training_device(tc) -> tuple:
+    "Seed everything, pick the device and thread count; (device, use_amp, amp_dtype)."
     seed_everything(tc.seed)
     device = pick_device(tc.device)
     if tc.threads > 0: torch.set_num_threads(tc.threads)
     use_amp = device.type == "cuda" and tc.amp
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    return device, use_amp, amp_dtype
 
-    # --- data: successful demos that the filter keeps; statistics over those demos only ------------------------------
+def _training_data(cfg: Config, dataset_path, demo_filter, val_filter, model_fn, device) -> tuple:
+    "The successful demos the filter keeps, statistics over those only, the model, the train/val datasets and the snapshot batch."
+    tc = cfg.train
     info = validate_dataset(dataset_path)           # DatasetError (clear) if missing or broken
     if info["image_size"] != cfg.scene.image_size:
         raise TrainError(f"{dataset_path} holds {info['image_size']}x{info['image_size']} images but "
                          f"scene.image_size={cfg.scene.image_size}: override scene.image_size={info['image_size']}")
     train_demos = _select_demos(dataset_path, demo_filter, "demo_filter")
     stats = compute_stats(dataset_path, demos=train_demos)
-    model_fn = model_fn or make_model
-    model = model_fn(cfg, stats).to(device)         # before the data: a model may need more of each sample (`dataset_options`)
+    model = (model_fn or make_model)(cfg, stats).to(device)   # before the data: a model may need more of each sample (`dataset_options`)
     d = cfg.dataset
     ds_kw = dict(horizon=d.horizon, stats=stats, height_bins=d.height_bins, gripper_bins=d.gripper_bins,
                  rotation_bins=d.rotation_bins, validate=False, cache_images=tc.cache_images,
                  **(model.dataset_options() if hasattr(model, "dataset_options") else {}))
     ds = PARADataset(dataset_path, demos=train_demos, **ds_kw)
     val_ds = PARADataset(dataset_path, demos=_select_demos(dataset_path, val_filter, "val_filter"), **ds_kw) if val_filter else ds
-    snap_batch = _snapshot_samples(val_ds, tc.n_snapshot_images)
+    return train_demos, stats, model, ds, val_ds, _snapshot_samples(val_ds, tc.n_snapshot_images)
 
-    # --- optimizer (two groups), warmup+cosine schedule, grad scaler ---------------------------------------------------
-    groups = (model.param_groups(tc.lr, tc.backbone_lr, tc.weight_decay) if hasattr(model, "param_groups")
-              else _param_groups(model, tc))
-    opt = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, tc.steps, tc.warmup_steps))
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-
-    # --- resume or start over ---------------------------------------------------------------------------------------
-    ckpt_path, step, elapsed0 = run_dir / RUN_FILES["checkpoint"], 0, 0.0
+def _resume_or_start(run_dir: Path, cfg: Config, stats, dataset_path, model, opt, sched, scaler, resume: bool) -> tuple[int, float]:
+    "Load the run's checkpoint (same config and statistics, else a clear error) or clear a fresh run's files; (step, elapsed_s)."
+    ckpt_path = run_dir / RUN_FILES["checkpoint"]
     if resume and ckpt_path.exists():
         ck = load_train_checkpoint(ckpt_path)
         diff = _resume_diff(json.loads(ck["config"]), cfg)
@@ -289,11 +279,34 @@ def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], boo
                              f"Use a new run_dir, or resume=False to start this one over.")
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"]); scaler.load_state_dict(ck["scaler"])
-        step, elapsed0 = int(ck["step"]), float(ck["elapsed_s"])
         _set_rng_state(ck["rng"])
-    else:
-        for k in ("checkpoint", "model", "log"): (run_dir / RUN_FILES[k]).unlink(missing_ok=True)
-        for p in (run_dir / RUN_FILES["snapshots"]).glob("step_*.npz"): p.unlink()
+        return int(ck["step"]), float(ck["elapsed_s"])
+    for k in ("checkpoint", "model", "log"): (run_dir / RUN_FILES[k]).unlink(missing_ok=True)
+    for p in (run_dir / RUN_FILES["snapshots"]).glob("step_*.npz"): p.unlink()
+    return 0, 0.0
+
+# %% ../nbs/17_train.ipynb 18
+def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
+          val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
+          stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
+    "`train` without the run-folder lock."
+    tc, run_dir, dataset_path = cfg.train, Path(run_dir), dataset_file(dataset_path)
+    t_start = time.time()
+
+    # --- set-up: seed, device, threads; the data and the model -------------------------------------------------------
+    device, use_amp, amp_dtype = _training_device(tc)
+    train_demos, stats, model, ds, val_ds, snap_batch = _training_data(cfg, dataset_path, demo_filter, val_filter, model_fn, device)
+
+    # --- optimizer (two groups), warmup+cosine schedule, grad scaler ---------------------------------------------------
+    groups = (model.param_groups(tc.lr, tc.backbone_lr, tc.weight_decay) if hasattr(model, "param_groups")
+              else _param_groups(model, tc))
+    opt = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, tc.steps, tc.warmup_steps))
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+
+    # --- resume or start over ---------------------------------------------------------------------------------------
+    ckpt_path = run_dir / RUN_FILES["checkpoint"]
+    step, elapsed0 = _resume_or_start(run_dir, cfg, stats, dataset_path, model, opt, sched, scaler, resume)
     start_step = step
     save_json(run_dir / RUN_FILES["config"], cfg.to_dict())
     save_stats(stats, run_dir / RUN_FILES["stats"])
@@ -377,7 +390,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
         return _train(cfg, dataset_path, run_dir, demo_filter=demo_filter, val_filter=val_filter, progress=progress,
                       resume=resume, stop_after=stop_after, model_fn=model_fn)
 
-# %% ../nbs/17_train.ipynb 39
+# %% ../nbs/17_train.ipynb 41
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -404,6 +417,6 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/17_train.ipynb 40
+# %% ../nbs/17_train.ipynb 42
 #| eval: false
 if __name__ == "__main__": main()
