@@ -3,6 +3,8 @@
 d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://localhost:8000', 'git_url': '', 'lib_path': 'para_wb'},
   'syms': { 'para_wb.analysis.seed_variance': { 'para_wb.analysis.seed_variance._boot_diffs': ( 'analysis/seed_variance.html#_boot_diffs',
                                                                                                 'para_wb/analysis/seed_variance.py'),
+                                                'para_wb.analysis.seed_variance._pcts': ( 'analysis/seed_variance.html#_pcts',
+                                                                                          'para_wb/analysis/seed_variance.py'),
                                                 'para_wb.analysis.seed_variance.model_permutation_test': ( 'analysis/seed_variance.html#model_permutation_test',
                                                                                                            'para_wb/analysis/seed_variance.py'),
                                                 'para_wb.analysis.seed_variance.seed_level': ( 'analysis/seed_variance.html#seed_level',

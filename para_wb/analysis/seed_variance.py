@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from .significance import _count_matrices, _draw_counts, _replicate_rates, pct, rollout_frame, shared_positions
 
+def _pcts(xs) -> str: return ", ".join(map(pct, xs))     # per-seed rates: "90%, 88%"
+
 # %% auto 0
 __all__ = ['seed_rates', 'model_permutation_test', 'seed_variance_share', 'seed_variance_text', 'seed_level', 'seed_level_text']
 
@@ -69,12 +71,11 @@ def seed_variance_text(df, a: str, b: str, labels: dict | None = None, n_boot: i
     "One paragraph: the per-seed rates, the model-level permutation test (and the best p these seeds allow), the seed share."
     lab = lambda m: (labels or {}).get(m, m)
     t, v = model_permutation_test(df, a, b), seed_variance_share(df, a, b, n_boot=n_boot, seed=seed)
-    pcts = lambda xs: ", ".join(map(pct, xs))
     if min(t["seeds_a"], t["seeds_b"]) < 2:
-        return (f"Seed variance: one trained model per arm ({lab(a)} {pcts(t['rates_a'])}, {lab(b)} {pcts(t['rates_b'])}), so the "
+        return (f"Seed variance: one trained model per arm ({lab(a)} {_pcts(t['rates_a'])}, {lab(b)} {_pcts(t['rates_b'])}), so the "
                 f"comparison above holds for these trained networks only; how much retraining would move it is not measured.")
-    return (f"Seed variance (the trained model as the unit): per-seed PLACE rates {lab(a)} {pcts(t['rates_a'])}, {lab(b)} "
-            f"{pcts(t['rates_b'])}; exact permutation test over the {t['seeds_a'] + t['seeds_b']} trained models p = {t['p_value']:.3g} "
+    return (f"Seed variance (the trained model as the unit): per-seed PLACE rates {lab(a)} {_pcts(t['rates_a'])}, {lab(b)} "
+            f"{_pcts(t['rates_b'])}; exact permutation test over the {t['seeds_a'] + t['seeds_b']} trained models p = {t['p_value']:.3g} "
             f"(the smallest p {t['seeds_a']} + {t['seeds_b']} seeds can give is {t['min_p']:.3g}). Of the bootstrap variance of "
             f"{lab(a)} − {lab(b)}, {100 * v['seed_share']:.0f}% comes from which seeds were trained, the rest from which positions were drawn.")
 
@@ -89,8 +90,7 @@ def seed_level(df, a: str, b: str, n_boot: int = 10_000, seed: int = 0) -> dict:
 def seed_level_text(s: dict, labels: dict | None = None) -> str:
     "results.md's sentence for one `seed_level` dict."
     lab = lambda m: (labels or {}).get(m, m)
-    pcts = lambda xs: ", ".join(map(pct, xs))
-    rates = f"per-seed PLACE rates {lab(s['a'])} {pcts(s['rates_a'])}, {lab(s['b'])} {pcts(s['rates_b'])}"
+    rates = f"per-seed PLACE rates {lab(s['a'])} {_pcts(s['rates_a'])}, {lab(s['b'])} {_pcts(s['rates_b'])}"
     if s["p_value"] is None:
         return (f"Seed variance: {rates}; one trained model per arm, so the comparison holds for these trained networks only "
                 f"(how much retraining would move it is not measured).")
