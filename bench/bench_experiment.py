@@ -25,11 +25,11 @@ def _results_files(out_dir: Path) -> list[Path]:
 
 def _default_out_dir(name: str, params: dict) -> str:
     "The run folder the notebook itself will use with these parameters (its Args' resolved() default: layout-aware)."
-    import dataclasses, importlib
-    from para_wb.experiments.registry import EXPERIMENTS
+    import dataclasses
+    from para_wb.experiments.registry import EXPERIMENTS, program_class
     e = next((e for e in EXPERIMENTS if e.notebook == name), None)
     if e is None: return f"data/runs/{name}"
-    cls = getattr(importlib.import_module(f"para_wb.experiments.{e.module}"), e.args_class)
+    cls = program_class(e).Args
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in params.items() if k in names}).resolved().out_dir
 

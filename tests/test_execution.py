@@ -76,7 +76,7 @@ def _normalised_md(md: str, root: Path) -> str:
 def _smoke(out_dir: Path) -> dict:
     from para_wb.experiments import left_right as L
     args = L.LeftRightArgs(smoke=True, ablations=[], workers=2, progress=False, out_dir=str(out_dir)).for_run()
-    return L.run_left_right(args)
+    return L.LeftRightExperiment(args).run()
 
 
 @pytest.mark.slow

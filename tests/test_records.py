@@ -27,16 +27,16 @@ def smoke_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("records_smoke")
     # the folder the results table looks in for the preset's layout (left_right for fixed_plate, left_right_pair for pair)
     args = L.LeftRightArgs(smoke=True, ablations=[], out_dir=str(root / f"left_right{layout_suffix(load_config('cpu'))}")).for_run()
-    first = L.run_left_right(args)
+    first = L.LeftRightExperiment(args).run()
     # as on the reruns: PARA's head changed, its run folders were trained again (train refuses to overwrite a run with
     # another config, so the old one is removed) and evaluated on the test split a second time; the test log keeps both
     from para_wb.runs import ExperimentDir
     shutil.rmtree(ExperimentDir(args.out_dir).run("para", 0).path)
     args2 = dataclasses.replace(args, overrides=list(args.overrides) + ["policy.para.hidden_dim=8"])
-    L.run_left_right(args2)
+    L.LeftRightExperiment(args2).run()
     # and the evaluator settings changed once more: the same model files are evaluated again (repeated evaluations)
     args3 = dataclasses.replace(args2, overrides=list(args2.overrides) + ["eval.max_steps=10"])
-    third = L.run_left_right(args3)
+    third = L.LeftRightExperiment(args3).run()
     return root, args3, first, third
 
 

@@ -12,19 +12,15 @@ import numpy as np
 from ..config import Config, ConfigError
 from ..dataset.storage import list_demos
 from ..sim.expert import bowl_grid
-from .registry import experiment
 from .split import Split
-from .report import common_figures, policy_label, results_markdown
-from .stages import rebuild_reports, stage_main
-from .runner import run_experiment
-from .positions import (PositionArgs, dataset_camera, distance_markdown, near_sign, plot_success_by_distance,
-                                           position_dataset, rollout_grid_figures, success_by_distance)
-from ..files import atomic_write_text, save_figure
+from .report import policy_label, results_markdown
+from .positions import (PositionArgs, PositionExperiment, dataset_camera, distance_markdown, near_sign,
+                                           plot_success_by_distance, success_by_distance)
+from ..files import save_figure
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['CORNERS', 'PAPER', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'distance_rows', 'write_reports',
-           'run_corner', 'report_corner', 'main']
+__all__ = ['CORNERS', 'main', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'distance_rows', 'CornerExperiment']
 
 # %% ../../nbs/corner.ipynb 5
 CORNERS = ("near_left", "near_right", "far_left", "far_right")
@@ -48,8 +44,6 @@ class CornerArgs(PositionArgs):
         return dataclasses.replace(super().smoke_args(root), corner_demos=2)
 
 # %% ../../nbs/corner.ipynb 8
-PAPER = experiment("corner").paper()      # SPEC: N = 32 corner scaling (DINOv2 ViT-S at 448 px), from the registry
-
 def corner_point(cfg: Config, camera, corner: str) -> tuple:
     "The (x, y) corner of the bowl area named `corner` (near: the camera's side of the x range; left: low y)."
     if corner not in CORNERS: raise ValueError(f"corner={corner!r}: choose one of {list(CORNERS)}")
@@ -81,9 +75,6 @@ def corner_split(cfg: Config, camera, corner: str, n: int) -> Split:
                           f"validation at random positions within R; test at random positions over the rest of the bowl area (> R)")
 
 # %% ../../nbs/corner.ipynb 11
-def _split_of(args: CornerArgs, dataset) -> Split:
-    return corner_split(args.config(), dataset_camera(dataset), args.corner, args.corner_demos)
-
 def distance_rows(args: CornerArgs, results: dict) -> tuple[list, float]:
     "success_by_distance over the validation and test rollouts (PARA, ACT, expert), and R (the training region's radius)."
     cfg, ex = args.config(), ExperimentDir(args.out_dir)
@@ -96,52 +87,49 @@ def distance_rows(args: CornerArgs, results: dict) -> tuple[list, float]:
     recs = [r for sp in results["splits"] for r in ex.rollouts(sp)]
     return success_by_distance(recs, c, edges, list(results["headline"]) + ["expert"]), R
 
-def write_reports(args: CornerArgs, results: dict) -> None:
-    "results.md (with success against distance from the corner) and the figures, from saved results."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
-    rows, R = distance_rows(args, results)
-    labels = {k: policy_label(k) for k in list(results["headline"]) + ["expert"]}
-    notes = ["Paper (SPEC): N = 32 demos in a corner subset, DINOv2 ViT-S at 448 px: PARA 54%, ACT 33% (where the paper's test "
-             "positions were drawn is not stated; ours are the rest of the bowl area). No choice was made on this experiment's data: "
-             "the policies' settings are the preset's, chosen on Left → Right validation (`figures/left_right/validation.md`).", "",
-             f"## Success against distance from the corner (validation: inside R = {100 * R:.1f} cm; test: beyond)", "",
-             distance_markdown(rows, labels), "(`success_by_distance.png`; Wilson intervals, rollouts over seeds and episodes.)"]
-    md = results_markdown(results, f"N = {args.corner_demos} demos in a corner: PARA vs ACT", notes="\n".join(notes),
-                          test_title="Test: unseen positions over the rest of the bowl area",
-                          val_title="Validation: held-out positions inside the corner region (in-distribution control)")
-    atomic_write_text(fd / "results.md", md)
-    common_figures(results, ex, fd, args.config(), results["dataset"])
-    import matplotlib; matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    plot_success_by_distance(ax, rows, labels, boundary_m=R, title=f"{results['name']}: PLACE against the distance from the "
-                             f"{args.corner.replace('_', '-')} corner ({results['n_train_demos']} successful of the {args.corner_demos} nearest grid demos train)")
-    save_figure(fig, fd / "success_by_distance.png")
-    rollout_grid_figures(ex, results, fd, "test")
+class CornerExperiment(PositionExperiment):
+    "N = 32 corner: PARA and ACT (every seed) trained on the grid demos nearest one corner, tested over the rest of the bowl area."
+    Args, name = CornerArgs, "corner"
+    description = "N = 32 demos in a corner of the position grid, PARA vs ACT (--stage experiment|report)"
+    test_title = "Test: unseen positions over the rest of the bowl area"
+    val_title = "Validation: held-out positions inside the corner region (in-distribution control)"
 
-def run_corner(args: CornerArgs) -> dict:
-    "Dataset → PARA and ACT (every seed) trained on the corner demos → validation and test rollouts → results.md + figures."
-    args = args.resolved()
-    ds = position_dataset(args)
-    split = _split_of(args, ds)
-    n_in = sum(split.train_region(tuple(m["bowl_xy"])) for m in list_demos(ds))
-    if n_in != args.corner_demos:
-        raise ValueError(f"{ds}: {n_in} demos lie in the corner region, expected corner_demos={args.corner_demos}: the dataset's grid "
-                         f"is not the config's demos.grid={args.config().demos.grid}; use a dataset_dir made with that grid")
-    results = run_experiment(args, split, ds, "corner", paper=PAPER)
-    write_reports(args, results)
-    return results
+    def split(self, dataset) -> Split:
+        "The `corner_demos` grid demos nearest the corner train; an error if the dataset's grid puts another number there."
+        a = self.args
+        split = corner_split(a.config(), dataset_camera(dataset), a.corner, a.corner_demos)
+        n_in = sum(split.train_region(tuple(m["bowl_xy"])) for m in list_demos(dataset))
+        if n_in != a.corner_demos:
+            raise ValueError(f"{dataset}: {n_in} demos lie in the corner region, expected corner_demos={a.corner_demos}: the dataset's grid "
+                             f"is not the config's demos.grid={a.config().demos.grid}; use a dataset_dir made with that grid")
+        return split
 
-def report_corner(args: CornerArgs) -> dict:
-    "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    return rebuild_reports(args, write_reports)
+    def labels(self, results: dict) -> dict:
+        return {k: policy_label(k) for k in list(results["headline"]) + ["expert"]}
 
-def main(argv=None):
-    "python -m para_wb.experiments.corner [--stage experiment|report] [options]"
-    stage_main(CornerArgs, "N = 32 demos in a corner of the position grid, PARA vs ACT (--stage experiment|report)",
-               {"experiment": run_corner, "report": report_corner}, argv)
+    def markdown(self, results: dict) -> str:
+        "results.md with success against the distance from the corner."
+        rows, R = distance_rows(self.args, results)
+        notes = ["Paper (SPEC): N = 32 demos in a corner subset, DINOv2 ViT-S at 448 px: PARA 54%, ACT 33% (where the paper's test "
+                 "positions were drawn is not stated; ours are the rest of the bowl area). No choice was made on this experiment's data: "
+                 "the policies' settings are the preset's, chosen on Left → Right validation (`figures/left_right/validation.md`).", "",
+                 f"## Success against distance from the corner (validation: inside R = {100 * R:.1f} cm; test: beyond)", "",
+                 distance_markdown(rows, self.labels(results)), "(`success_by_distance.png`; Wilson intervals, rollouts over seeds and episodes.)"]
+        return results_markdown(results, f"N = {self.args.corner_demos} demos in a corner: PARA vs ACT", notes="\n".join(notes),
+                                test_title=self.test_title, val_title=self.val_title)
+
+    def figures(self, results: dict) -> None:
+        "The position experiments' figures and success against the distance from the corner."
+        super().figures(results)
+        import matplotlib; matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        rows, R = distance_rows(self.args, results)
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        plot_success_by_distance(ax, rows, self.labels(results), boundary_m=R, title=f"{results['name']}: PLACE against the distance from the "
+                                 f"{self.args.corner.replace('_', '-')} corner ({results['n_train_demos']} successful of the {self.args.corner_demos} nearest grid demos train)")
+        save_figure(fig, self.figures_dir / "success_by_distance.png")
+
+main = CornerExperiment.main    # python -m para_wb.experiments.corner [--stage experiment|report] [options]
 
 # %% ../../nbs/corner.ipynb 15
 #| eval: false

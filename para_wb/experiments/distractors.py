@@ -9,19 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 import numpy as np
-from .registry import experiment
 from .split import Split
-from .report import common_figures, policy_label, results_markdown, summary_table
-from .stages import rebuild_reports, stage_main
-from .runner import run_experiment
-from .positions import PositionArgs, position_dataset, recorded_rollouts, rollout_grid_figures
-from ..files import atomic_write_text, save_figure
+from .report import policy_label, results_markdown, summary_table
+from .positions import PositionArgs, PositionExperiment, recorded_rollouts, rollout_grid_figures
+from ..files import save_figure
 from ..runs import ExperimentDir
 from ..analysis.significance import compare_models, comparison_markdown, rollout_frame
 
 # %% auto 0
-__all__ = ['PAPER', 'SPLIT', 'DistractorArgs', 'clutter_effect', 'clean_vs_cluttered_figure', 'clean_success_maps',
-           'distractor_markdown', 'write_reports', 'run_distractors', 'report_distractors', 'main']
+__all__ = ['SPLIT', 'main', 'DistractorArgs', 'clutter_effect', 'clean_vs_cluttered_figure', 'clean_success_maps',
+           'distractor_markdown', 'DistractorExperiment']
 
 # %% ../../nbs/distractors.ipynb 5
 @dataclass
@@ -30,8 +27,6 @@ class DistractorArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "distractors"
 
 # %% ../../nbs/distractors.ipynb 7
-PAPER = experiment("distractors").paper()      # SPEC: distractor robustness, clean → cluttered (DINOv2 ViT-S at 448 px), from the registry
-
 SPLIT = Split("distractors", train_region=lambda xy: True, test_region=lambda xy: True,
               test_overrides=["scene.variant=distractors"], also_test={"test_clean": []}, distractor_seeds=True,
               describe="train on clean-scene demos over the whole bowl area; test at random bowl positions with the distractor objects "
@@ -100,34 +95,27 @@ def distractor_markdown(results: dict, ex: ExperimentDir) -> str:
                             test_title="Test: unseen positions in cluttered scenes",
                             val_title="Validation: held-out positions in clean scenes (in-distribution control)")
 
-def write_reports(args: DistractorArgs, results: dict) -> None:
-    "results.md and every figure, from saved results and rollouts."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(fd / "results.md", distractor_markdown(results, ex))
-    cfg = args.config()
-    common_figures(results, ex, fd, cfg, results["dataset"])
-    clean_success_maps(ex, results, fd / "success_maps_clean.png", cfg)
-    clean_vs_cluttered_figure(ex, results, fd / "clean_vs_cluttered.png")
-    rollout_grid_figures(ex, results, fd, "test")
-    rollout_grid_figures(ex, results, fd, "test_clean", suffix="_clean")
+class DistractorExperiment(PositionExperiment):
+    "Distractors: PARA and ACT (every seed) trained on clean scenes over the whole grid, tested in clutter and, at the same positions, clean."
+    Args, name = DistractorArgs, "distractors"
+    description = "Distractor robustness, clean → cluttered, PARA vs ACT (--stage experiment|report)"
 
-def run_distractors(args: DistractorArgs) -> dict:
-    "Dataset → PARA and ACT (every seed) trained on clean demos → validation, cluttered test, clean test → results.md + figures."
-    args = args.resolved()
-    results = run_experiment(args, SPLIT, position_dataset(args), "distractors", paper=PAPER)
-    write_reports(args, results)
-    return results
+    def split(self, dataset) -> Split:
+        "Every clean grid demo trains; test in clutter (`test`) and clean (`test_clean`) at the same positions."
+        return SPLIT
 
-def report_distractors(args: DistractorArgs) -> dict:
-    "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    return rebuild_reports(args, write_reports)
+    def markdown(self, results: dict) -> str:
+        "results.md with the clean control and the clutter effect per policy."
+        return distractor_markdown(results, self.run_dir)
 
-def main(argv=None):
-    "python -m para_wb.experiments.distractors [--stage experiment|report] [options]"
-    stage_main(DistractorArgs, "Distractor robustness, clean → cluttered, PARA vs ACT (--stage experiment|report)",
-               {"experiment": run_distractors, "report": report_distractors}, argv)
+    def figures(self, results: dict) -> None:
+        "The position experiments' figures, clean success maps, clean vs cluttered first frames, clean rollout grids."
+        super().figures(results)
+        clean_success_maps(self.run_dir, results, self.figures_dir / "success_maps_clean.png", self.args.config())
+        clean_vs_cluttered_figure(self.run_dir, results, self.figures_dir / "clean_vs_cluttered.png")
+        rollout_grid_figures(self.run_dir, results, self.figures_dir, "test_clean", suffix="_clean")
+
+main = DistractorExperiment.main    # python -m para_wb.experiments.distractors [--stage experiment|report] [options]
 
 # %% ../../nbs/distractors.ipynb 19
 #| eval: false

@@ -12,18 +12,18 @@ from ..config import Config, load_config
 from ..dataset.storage import config_diff
 from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
-from .registry import experiment
 from .split import layout_suffix, Split
-from .report import common_figures, results_markdown, validation_markdown
-from .stages import rebuild_reports, stage_main
-from .runner import run_experiment, run_validation
+from .report import results_markdown, validation_markdown
+from .program import ExperimentProgram
+from .stages import stage_main
+from .runner import run_validation
+from .positions import dataset_name
 from ..files import atomic_write_text, load_json
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'FRAMED_CAMERA', 'G8', 'C3', 'CANDIDATES', 'CHOICES', 'PICKED', 'LeftRightArgs', 'left_right_split',
-           'choices_with_evidence', 'dataset_name', 'make_dataset', 'validate', 'pick_candidates', 'report_markdown',
-           'write_reports', 'run_left_right', 'report_left_right', 'main']
+__all__ = ['FRAMED_CAMERA', 'G8', 'C3', 'CANDIDATES', 'CHOICES', 'PICKED', 'main', 'LeftRightArgs', 'left_right_split',
+           'choices_with_evidence', 'make_dataset', 'validate', 'pick_candidates', 'LeftRightExperiment']
 
 # %% ../../nbs/left_right.ipynb 5
 @dataclass
@@ -52,7 +52,6 @@ def left_right_split(cfg: Config) -> Split:
     return Split("left_right", train_region=lambda xy: xy[1] < mid, test_region=lambda xy: xy[1] >= mid,
                  describe=f"train on demos with the bowl in the left half (world y < {mid:.3f} m, the midline of scene.bowl_y_range); "
                           f"test at random positions in the right half (y ≥ {mid:.3f} m)")
-PAPER = experiment("left_right").paper()      # SPEC: Left → Right, 128 demos, DINOv2 ViT-S at 448 px, from the registry
 
 # %% ../../nbs/left_right.ipynb 10
 FRAMED_CAMERA = ["scene.camera_distance=1.27", "scene.camera_lookat=[-0.3, 0.05, 0.92]", "scene.camera_elevation_deg=60"]
@@ -104,11 +103,6 @@ PICKED = {"PARA volume target and decoding": "bilinear + refine", "ACT global to
               "validation rows of the previous full run, 17/20 and 19/20), ~9% faster training (bench_models); every experiment but the video recipes was rerun with it"}
 
 # %% ../../nbs/left_right.ipynb 12
-def dataset_name(cfg: Config) -> str:
-    "positions_<preset>_<px>px_g<grid>_<agentview|framed>[_<layout>]: what the data sections of `cfg` make."
-    return (f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
-            f"{layout_suffix(cfg)}")
-
 def make_dataset(args: LeftRightArgs, extra=()) -> Path:
     """The position-grid dataset for this config (generated on first use in `workers` processes, resumable; an existing
     one is reused). A candidate whose overrides change the data (grid, camera) gets its own folder beside it."""
@@ -133,46 +127,54 @@ def pick_candidates(names: list[str]) -> dict:
     if bad: raise SystemExit(f"unknown candidate(s) {bad}: choose from {sorted(CANDIDATES)}")
     return {n: CANDIDATES[n] for n in names} if names else dict(CANDIDATES)
 
-def report_markdown(args: LeftRightArgs, results: dict) -> str:
-    "results.md (with the choices and their validation evidence) from saved results and validation.json (also rebuilt from records)."
-    ex = ExperimentDir(args.out_dir)
-    validation = load_json(ex / "validation.json") if (ex / "validation.json").exists() else {}
-    return results_markdown(results, "Left → Right position extrapolation: PARA vs ACT", choices_with_evidence(validation, PICKED),
-                            notes="Paper (SPEC): 128 demos, DINOv2 ViT-S at 448 px: PARA 54%, ACT 1%.")
+class LeftRightExperiment(ExperimentProgram):
+    """Left → Right: PARA, ACT and the global-regression ablation (every seed) trained on the left half of the bowl area,
+    validated there, tested on the right half; a `validate` stage trains the CANDIDATES and evaluates validation only."""
+    Args, name = LeftRightArgs, "left_right"
+    description = ("Left → Right position extrapolation, PARA vs ACT "
+                   "(--stage validate|experiment|report, --candidates NAME ... for validate)")
+    title = "Left → Right position extrapolation: PARA vs ACT"
+    notes = "Paper (SPEC): 128 demos, DINOv2 ViT-S at 448 px: PARA 54%, ACT 1%."
 
-def write_reports(args: LeftRightArgs, results: dict) -> None:
-    "results.md (with the choices and their validation evidence), validation.md and the figures, from saved results."
-    ex = ExperimentDir(args.out_dir)
-    validation = load_json(ex / "validation.json") if (ex / "validation.json").exists() else {}
-    Path(args.figures_dir).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(args.figures_dir) / "results.md", report_markdown(args, results))
-    if validation: atomic_write_text(Path(args.figures_dir) / "validation.md", validation_markdown(validation))
-    common_figures(results, ex, args.figures_dir, args.config(), results["dataset"])
+    def dataset(self) -> Path:
+        "The position-grid dataset of the arguments (its grid: `demo_grid`, else the preset's)."
+        return make_dataset(self.args)
 
-def run_left_right(args: LeftRightArgs) -> dict:
-    "Dataset → every policy and seed trained on the left half → validation and test rollouts → results.md + figures."
-    args = args.resolved()
-    results = run_experiment(args, left_right_split(args.config()), make_dataset(args), "left_right", paper=PAPER)
-    write_reports(args, results)
-    return results
+    def split(self, dataset) -> Split:
+        "Left half trains, right half tests."
+        return left_right_split(self.args.config())
 
-def report_left_right(args: LeftRightArgs) -> dict:
-    """Rebuild results.md, validation.md and the figures from the saved results.json and validation.json: no training,
-    no rollout (e.g. after validation candidates were added; the test split is not touched again)."""
-    return rebuild_reports(args, write_reports)
+    def validation(self) -> dict:
+        "validation.json of the run folder: every candidate's validation rows ({} before the validate stage ran)."
+        f = self.run_dir / "validation.json"
+        return load_json(f) if f.exists() else {}
 
-def main(argv=None):
-    "python -m para_wb.experiments.left_right [--stage validate|experiment|report] [--candidates NAME ...] [options]"
-    argv, names = list(sys.argv[1:] if argv is None else argv), []
-    if "--candidates" in argv:                                 # validation candidates by name (all by default)
-        i = argv.index("--candidates"); j = i + 1
-        while j < len(argv) and not argv[j].startswith("--"): j += 1
-        names = argv[i + 1:j]; del argv[i:j]
-    stage_main(LeftRightArgs, "Left → Right position extrapolation, PARA vs ACT "
-                              "(--stage validate|experiment|report, --candidates NAME ... for validate)",
-               {"validate": lambda a: validation_markdown(validate(a, pick_candidates(names))),
-                "experiment": run_left_right, "report": report_left_right}, argv)
+    def markdown(self, results: dict) -> str:
+        "results.md with the choices and their validation evidence (also rebuilt from records)."
+        return results_markdown(results, self.title, choices_with_evidence(self.validation(), PICKED), notes=self.notes)
 
+    def figures(self, results: dict) -> None:
+        "validation.md (when validation ran here), then the common figures."
+        validation = self.validation()
+        if validation: atomic_write_text(self.figures_dir / "validation.md", validation_markdown(validation))
+        super().figures(results)
+
+    @classmethod
+    def stages(cls, names=()) -> dict:
+        "experiment and report, and validate: the CANDIDATES named (all by default) on validation only."
+        return {"validate": lambda a: validation_markdown(validate(a, pick_candidates(list(names)))), **super().stages()}
+
+    @classmethod
+    def main(cls, argv=None) -> None:
+        "python -m para_wb.experiments.left_right [--stage validate|experiment|report] [--candidates NAME ...] [options]"
+        argv, names = list(sys.argv[1:] if argv is None else argv), []
+        if "--candidates" in argv:                                 # validation candidates by name (all by default)
+            i = argv.index("--candidates"); j = i + 1
+            while j < len(argv) and not argv[j].startswith("--"): j += 1
+            names = argv[i + 1:j]; del argv[i:j]
+        stage_main(cls.Args, cls.description, cls.stages(names), argv)
+
+main = LeftRightExperiment.main    # python -m para_wb.experiments.left_right [--stage validate|experiment|report] [options]
 
 # %% ../../nbs/left_right.ipynb 17
 #| eval: false

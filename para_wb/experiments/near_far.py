@@ -10,18 +10,12 @@ from pathlib import Path
 from typing import ClassVar
 import numpy as np
 from ..config import Config
-from .registry import experiment
 from .split import Split
-from .report import common_figures, results_markdown
-from .stages import rebuild_reports, stage_main
-from .runner import run_experiment
-from .positions import PositionArgs, dataset_camera, near_sign, position_dataset, rollout_grid_figures
-from ..files import atomic_write_text
+from .positions import PositionArgs, PositionExperiment, dataset_camera, near_sign
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'NearFarArgs', 'near_far_split', 'report_markdown', 'write_reports', 'run_near_far', 'report_near_far',
-           'main']
+__all__ = ['main', 'NearFarArgs', 'near_far_split', 'NearFarExperiment']
 
 # %% ../../nbs/near_far.ipynb 5
 @dataclass
@@ -30,8 +24,6 @@ class NearFarArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "near_far"
 
 # %% ../../nbs/near_far.ipynb 7
-PAPER = experiment("near_far").paper()      # SPEC: Near → Far (DINOv2 ViT-S at 448 px), from the registry
-
 def near_far_split(cfg: Config, camera) -> Split:
     "Train on the near half of the bowl area (camera side of the x midline), test on the far half."
     mid, s = float(np.mean(cfg.scene.bowl_x_range)), near_sign(camera, cfg)
@@ -43,40 +35,22 @@ def near_far_split(cfg: Config, camera) -> Split:
                           f"the midline of scene.bowl_x_range); test at random positions in the far half")
 
 # %% ../../nbs/near_far.ipynb 10
-def report_markdown(args: NearFarArgs, results: dict) -> str:
-    "results.md from saved results (also rebuilt from records)."
-    return results_markdown(results, "Near → Far position extrapolation: PARA vs ACT",
-                            notes="Paper (SPEC): near half → far half, DINOv2 ViT-S at 448 px: PARA 46%, ACT 7%. No choice was made on "
-                                  "this experiment's data: the policies' settings are the preset's, chosen on Left → Right validation "
-                                  "(`figures/left_right/validation.md`).",
-                            test_title="Test: unseen positions in the far half",
-                            val_title="Validation: held-out positions in the near half (in-distribution control)")
+class NearFarExperiment(PositionExperiment):
+    "Near → Far: PARA and ACT (every seed) trained on the near half of the bowl area, validated there, tested on the far half."
+    Args, name = NearFarArgs, "near_far"
+    description = "Near → Far position extrapolation, PARA vs ACT (--stage experiment|report)"
+    title = "Near → Far position extrapolation: PARA vs ACT"
+    notes = ("Paper (SPEC): near half → far half, DINOv2 ViT-S at 448 px: PARA 46%, ACT 7%. No choice was made on "
+             "this experiment's data: the policies' settings are the preset's, chosen on Left → Right validation "
+             "(`figures/left_right/validation.md`).")
+    test_title = "Test: unseen positions in the far half"
+    val_title = "Validation: held-out positions in the near half (in-distribution control)"
 
-def write_reports(args: NearFarArgs, results: dict) -> None:
-    "results.md and the figures (positions, success maps, heatmaps, rollout frames, 4 × 3 rollout grids) from saved results."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(fd / "results.md", report_markdown(args, results))
-    common_figures(results, ex, fd, args.config(), results["dataset"])
-    rollout_grid_figures(ex, results, fd, "test")
+    def split(self, dataset) -> Split:
+        "Near half trains (the recorded camera's side), far half tests."
+        return near_far_split(self.args.config(), dataset_camera(dataset))
 
-def run_near_far(args: NearFarArgs) -> dict:
-    "Dataset → PARA and ACT (every seed) trained on the near half → validation and test rollouts → results.md + figures."
-    args = args.resolved()
-    ds = position_dataset(args)
-    results = run_experiment(args, near_far_split(args.config(), dataset_camera(ds)), ds, "near_far", paper=PAPER)
-    write_reports(args, results)
-    return results
-
-def report_near_far(args: NearFarArgs) -> dict:
-    "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    return rebuild_reports(args, write_reports)
-
-def main(argv=None):
-    "python -m para_wb.experiments.near_far [--stage experiment|report] [options]"
-    stage_main(NearFarArgs, "Near → Far position extrapolation, PARA vs ACT (--stage experiment|report)",
-               {"experiment": run_near_far, "report": report_near_far}, argv)
+main = NearFarExperiment.main    # python -m para_wb.experiments.near_far [--stage experiment|report] [options]
 
 # %% ../../nbs/near_far.ipynb 14
 #| eval: false

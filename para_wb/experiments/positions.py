@@ -14,19 +14,23 @@ from ..config import Config, ConfigError
 from ..dataset.storage import list_demos, load_demo
 from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
-from .report import common_figures
 from .split import layout_suffix
-from .left_right import dataset_name
-from ..files import atomic_write_text, save_figure
+from .program import ExperimentProgram
+from ..files import save_figure
 from ..runs import ExperimentDir
 from ..analysis.significance import rollout_frame, wilson_interval
 
 # %% auto 0
-__all__ = ['PositionArgs', 'position_dataset', 'dataset_camera', 'near_sign', 'success_by_distance', 'distance_markdown',
-           'plot_success_by_distance', 'recorded_rollouts', 'plot_rollout_grid', 'rollout_grid_figures',
-           'demo_samples_figure']
+__all__ = ['dataset_name', 'PositionArgs', 'position_dataset', 'dataset_camera', 'near_sign', 'success_by_distance',
+           'distance_markdown', 'plot_success_by_distance', 'recorded_rollouts', 'plot_rollout_grid',
+           'rollout_grid_figures', 'demo_samples_figure', 'PositionExperiment']
 
 # %% ../../nbs/experiments/40_positions.ipynb 4
+def dataset_name(cfg: Config) -> str:
+    "positions_<preset>_<px>px_g<grid>_<agentview|framed>[_<layout>]: what the data sections of `cfg` make."
+    return (f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
+            f"{layout_suffix(cfg)}")
+
 @dataclass
 class PositionArgs(ExperimentArgs):
     "An experiment on the default-camera bowl-position grid (near → far, N = 32 corner, distractors)."
@@ -178,3 +182,18 @@ def demo_samples_figure(dataset, out_png, steps_per_demo: int = 4) -> Path:
     if not ids: raise ValueError(f"{dataset}: no demos to draw")
     pick = list(dict.fromkeys([ids[0], ids[len(ids) // 2], ids[-1]]))
     return save_demo_figure(dataset, out_png, demo_indices=pick, steps_per_demo=steps_per_demo)
+
+# %% ../../nbs/experiments/40_positions.ipynb 16
+class PositionExperiment(ExperimentProgram):
+    "An `ExperimentProgram` on the default-camera position grid (`position_dataset`), adding 4 × 3 rollout grids of the test rollouts."
+    Args = PositionArgs
+    grid_split: ClassVar[str] = "test"      # whose rollouts the 4 × 3 grids show
+
+    def dataset(self) -> Path:
+        "The position-grid dataset of the arguments (generated on first use, reused afterwards)."
+        return position_dataset(self.args)
+
+    def figures(self, results: dict) -> None:
+        "The common figures, then the 4 × 3 rollout grids of `grid_split`."
+        super().figures(results)
+        rollout_grid_figures(self.run_dir, results, self.figures_dir, self.grid_split)

@@ -9,19 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 from ..config import Config
-from .registry import experiment
 from .split import Split
-from .stages import rebuild_reports, stage_main
-from .report import results_markdown
-from .runner import run_experiment
-from .positions import PositionArgs, position_dataset, rollout_grid_figures
-from .report import common_figures
-from ..files import atomic_write_text
+from .positions import PositionArgs, PositionExperiment
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['PAPER', 'RandomPositionsArgs', 'random_positions_split', 'report_markdown', 'write_reports', 'run_random_positions',
-           'report_random_positions', 'main']
+__all__ = ['main', 'RandomPositionsArgs', 'random_positions_split', 'RandomPositionsExperiment']
 
 # %% ../../nbs/random_positions.ipynb 5
 @dataclass
@@ -31,8 +24,6 @@ class RandomPositionsArgs(PositionArgs):
     EXPERIMENT: ClassVar[str] = "random_positions"
 
 # %% ../../nbs/random_positions.ipynb 7
-PAPER = experiment("random_positions").paper()      # from the registry: the authors' notes: 10 random positions, PARA 19%, ACT 27% (not on the project page)
-
 def random_positions_split(cfg: Config) -> Split:
     "Train on every grid demo; validation and test at random positions over the whole bowl area."
     s = cfg.scene
@@ -42,40 +33,21 @@ def random_positions_split(cfg: Config) -> Split:
                           f"(x in {tuple(s.bowl_x_range)}, y in {tuple(s.bowl_y_range)} m)")
 
 # %% ../../nbs/random_positions.ipynb 10
-def report_markdown(args: RandomPositionsArgs, results: dict) -> str:
-    "results.md from saved results (also rebuilt from records)."
-    return results_markdown(results, "Random positions over the whole grid: PARA vs ACT",
-                            notes="The authors' notes (not the project page): 10 random positions, PARA 19%, ACT 27%. No choice was "
-                                  "made on this experiment's data: the policies' settings are the preset's.",
-                            test_title="Test: random positions over the whole bowl area",
-                            val_title="Validation: other random positions over the same area (the same distribution)")
+class RandomPositionsExperiment(PositionExperiment):
+    "Random positions: PARA and ACT (every seed) trained on every grid demo, validated and tested at random positions over the same area."
+    Args, name = RandomPositionsArgs, "random_positions"
+    description = "Random positions over the whole grid, PARA vs ACT (--stage experiment|report)"
+    title = "Random positions over the whole grid: PARA vs ACT"
+    notes = ("The authors' notes (not the project page): 10 random positions, PARA 19%, ACT 27%. No choice was "
+             "made on this experiment's data: the policies' settings are the preset's.")
+    test_title = "Test: random positions over the whole bowl area"
+    val_title = "Validation: other random positions over the same area (the same distribution)"
 
-def write_reports(args: RandomPositionsArgs, results: dict) -> None:
-    "results.md and the figures (positions, success maps, heatmaps, rollout frames, 4 × 3 rollout grids) from saved results."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
-    md = report_markdown(args, results)
-    atomic_write_text(fd / "results.md", md)
-    common_figures(results, ex, fd, args.config(), results["dataset"])
-    rollout_grid_figures(ex, results, fd, "test")
+    def split(self, dataset) -> Split:
+        "Every grid demo trains; validation and test anywhere in the bowl area."
+        return random_positions_split(self.args.config())
 
-def run_random_positions(args: RandomPositionsArgs) -> dict:
-    "Dataset → PARA and ACT (every seed) trained on the whole grid → validation and test rollouts → results.md + figures."
-    args = args.resolved()
-    ds = position_dataset(args)
-    results = run_experiment(args, random_positions_split(args.config()), ds, "random_positions", paper=PAPER)
-    write_reports(args, results)
-    return results
-
-def report_random_positions(args: RandomPositionsArgs) -> dict:
-    "Rebuild results.md and the figures from the saved results.json: no training, no rollout."
-    return rebuild_reports(args, write_reports)
-
-def main(argv=None):
-    "python -m para_wb.experiments.random_positions [--stage experiment|report] [options]"
-    stage_main(RandomPositionsArgs, "Random positions over the whole grid, PARA vs ACT (--stage experiment|report)",
-               {"experiment": run_random_positions, "report": report_random_positions}, argv)
+main = RandomPositionsExperiment.main    # python -m para_wb.experiments.random_positions [--stage experiment|report] [options]
 
 # %% ../../nbs/random_positions.ipynb 14
 #| eval: false

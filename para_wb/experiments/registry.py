@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['FIXED', 'EXPERIMENTS', 'Row', 'Experiment', 'experiment', 'distractors_markdown', 'viewpoint_markdown',
-           'markdown_function', 'rebuild_results_md', 'main']
+__all__ = ['FIXED', 'EXPERIMENTS', 'Row', 'Experiment', 'experiment', 'program_class', 'markdown_function', 'rebuild_results_md',
+           'main']
 
 # %% ../../nbs/experiments/20_registry.ipynb 4
 @dataclass(frozen=True)
@@ -30,10 +30,9 @@ class Experiment:
     module: str                     # para_wb.experiments.<module>
     runs: str                       # run folder under data/runs
     figures: str                    # folder under figures/
-    args_class: str                 # its ExperimentArgs subclass (in `module`)
+    program: str                    # its ExperimentProgram subclass in `module` (its arguments class is `.Args`)
     results: tuple = ("results.json",)   # results.json files, relative to the run folder
     overrides: tuple = ()           # config overrides of this configuration (e.g. a second grid of the same notebook)
-    markdown: str = "report_markdown"    # results.md function of `module` (or of this module, "registry:<name>")
     no_rebuild: str = ""            # why results.md cannot be rebuilt from the records alone ("" = it can)
     rows: tuple = ()                # its rows of the results table (`Row`s)
 
@@ -69,31 +68,30 @@ class Experiment:
 FIXED = ("scene.layout=fixed_plate",)    # the results measured before the presets moved to the authors' layout
 _LR, _LR_AXIS = {"para": 0.54, "act": 0.01}, "left half → right half (object position)"
 EXPERIMENTS = [
-    Experiment("left_right", "left_right", "left_right", "left_right", "left_right", "LeftRightArgs", overrides=FIXED,
+    Experiment("left_right", "left_right", "left_right", "left_right", "left_right", "LeftRightExperiment", overrides=FIXED,
                rows=(Row("Left → Right", _LR_AXIS, _LR),)),
-    Experiment("left_right_g8", "left_right", "left_right", "left_right_g8", "left_right_g8", "LeftRightArgs", overrides=FIXED + ("demos.grid=8",),
+    Experiment("left_right_g8", "left_right", "left_right", "left_right_g8", "left_right_g8", "LeftRightExperiment", overrides=FIXED + ("demos.grid=8",),
                rows=(Row("Left → Right, 8 × 8 grid (4 × fewer demos)", _LR_AXIS, _LR),)),
-    Experiment("near_far", "near_far", "near_far", "near_far", "near_far", "NearFarArgs", overrides=FIXED,
+    Experiment("near_far", "near_far", "near_far", "near_far", "near_far", "NearFarExperiment", overrides=FIXED,
                rows=(Row("Near → Far", "near half → far half (object position)", {"para": 0.46, "act": 0.07}),)),
-    Experiment("viewpoint", "viewpoint", "viewpoint", "viewpoint", "viewpoint", "ViewpointArgs", overrides=FIXED,
-               results=("default/results.json", "left/results.json", "inner/results.json"), markdown="registry:viewpoint_markdown",
+    Experiment("viewpoint", "viewpoint", "viewpoint", "viewpoint", "viewpoint", "ViewpointExperiment", overrides=FIXED,
+               results=("default/results.json", "left/results.json", "inner/results.json"),
                rows=(Row("Default → all viewpoints", "default camera → 64 viewpoints (camera)", {"para": 0.61, "act": 0.24}, "default/results.json"),
                      Row("Left → Right hemisphere", "left-hemisphere viewpoints → right (camera)", {"para": 0.40, "act": 0.10}, "left/results.json"),
                      Row("Inner → outer viewpoints", "θ ≤ θmax/2 → θ > θmax/2 (camera)", {}, "inner/results.json"))),
-    Experiment("corner", "corner", "corner", "corner", "corner", "CornerArgs", overrides=FIXED, markdown="",
+    Experiment("corner", "corner", "corner", "corner", "corner", "CornerExperiment", overrides=FIXED,
                no_rebuild="its success-against-distance section places the corner with the dataset's camera (the dataset is not committed)",
                rows=(Row("N = 32 corner", "32 demos in one corner → rest of the area (data efficiency)", {"para": 0.54, "act": 0.33}),)),
-    Experiment("distractors", "distractors", "distractors", "distractors", "distractors", "DistractorArgs", overrides=FIXED,
-               markdown="registry:distractors_markdown",
+    Experiment("distractors", "distractors", "distractors", "distractors", "distractors", "DistractorExperiment", overrides=FIXED,
                rows=(Row("Distractors", "clean scenes → cluttered scenes (clutter)", {"para": 0.28, "act": 0.10}),
                      Row("Distractors: clean control", "clean scenes → the same test positions, clean", {}, split="test_clean"))),
     # the video row is its headline pair: two-stage PARA (PARA column) vs two-stage global regression (ACT column);
     # from scratch (paper 55%) and frozen (0%) are in figures/video/results.md
-    Experiment("video", "video", "video", "video", "video", "VideoArgs", overrides=FIXED,
+    Experiment("video", "video", "video", "video", "video", "VideoExperiment", overrides=FIXED,
                rows=(Row("Video backbone (SVD UNet), two-stage",
                          "position grid → random positions (video pretrain → joint; PARA vs global regression)", {"para": 0.92, "act": 0.0}),)),
     Experiment("random_positions", "random_positions", "random_positions", "random_positions", "random_positions",
-               "RandomPositionsArgs", overrides=FIXED,
+               "RandomPositionsExperiment", overrides=FIXED,
                rows=(Row("Random positions (whole grid)", "every grid demo → random positions over the same area (interpolation)",
                          {"para": 0.19, "act": 0.27}),)),
 ]
@@ -101,8 +99,8 @@ EXPERIMENTS = [
 # suffixed _pair; the paper's numbers were measured on this layout, so its rows quote the same ones.
 # Not yet here: corner (the pair grid ties at N = 32; needs --corner-demos 33) and video.
 _PAIR = ("scene.layout=pair",)
-EXPERIMENTS += [Experiment(e.name + "_pair", e.notebook, e.module, e.runs + "_pair", e.figures + "_pair", e.args_class, e.results,
-                           _PAIR, e.markdown, e.no_rebuild, e.rows)
+EXPERIMENTS += [Experiment(e.name + "_pair", e.notebook, e.module, e.runs + "_pair", e.figures + "_pair", e.program, e.results,
+                           _PAIR, e.no_rebuild, e.rows)
                 for e in EXPERIMENTS if e.name in ("left_right", "viewpoint", "near_far", "distractors", "random_positions")]
 
 def experiment(name: str) -> Experiment:
@@ -112,29 +110,20 @@ def experiment(name: str) -> Experiment:
     raise KeyError(f"no experiment {name!r}: choose one of {[e.name for e in EXPERIMENTS]}")
 
 # %% ../../nbs/experiments/20_registry.ipynb 8
-def distractors_markdown(args, results: dict) -> str:
-    "The distractor experiment's results.md from `args.out_dir` (a run folder or one restored from records)."
-    from para_wb.experiments.distractors import distractor_markdown
-    from para_wb.runs import ExperimentDir
-    return distractor_markdown(results, ExperimentDir(args.out_dir))
-
-def viewpoint_markdown(args, results: dict) -> str:
-    "One viewpoint split's results.md (the split is the results' name, viewpoint_<split>)."
-    from para_wb.experiments.viewpoint import split_markdown
-    from para_wb.runs import ExperimentDir
-    return split_markdown(results, ExperimentDir(args.out_dir), results["name"].removeprefix("viewpoint_"))
+def program_class(exp: Experiment):
+    "The `ExperimentProgram` subclass of `exp` (imports its module)."
+    return getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.program)
 
 def markdown_function(exp: Experiment):
-    "The `(args, results) -> str` results.md function of `exp` (imports its module); an error says why when there is none."
-    if not exp.markdown: raise ValueError(f"experiment {exp.name!r}: results.md cannot be rebuilt from its records: {exp.no_rebuild}")
-    if exp.markdown.startswith("registry:"): return getattr(sys.modules[__name__], exp.markdown.split(":", 1)[1])
-    return getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.markdown)
+    "The `(args, results) -> str` results.md function of `exp`; an error says why when its records cannot rebuild it."
+    if exp.no_rebuild: raise ValueError(f"experiment {exp.name!r}: results.md cannot be rebuilt from its records: {exp.no_rebuild}")
+    cls = program_class(exp)
+    return lambda args, results: cls(args).markdown(results)
 
 def rebuild_results_md(exp: Experiment, records_dir, work_dir) -> str:
     "results.md of one results file of `exp`, rebuilt from its committed records alone (`results.rebuild_from_records`)."
     from para_wb.experiments.results import rebuild_from_records
-    cls = getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.args_class)
-    return rebuild_from_records(records_dir, markdown_function(exp), cls, work_dir)[0]
+    return rebuild_from_records(records_dir, markdown_function(exp), program_class(exp).Args, work_dir)[0]
 
 # %% ../../nbs/experiments/20_registry.ipynb 11
 def main(argv=None) -> None:

@@ -4,12 +4,12 @@
 
 # %% ../../nbs/experiments/60_reproduce.ipynb 2
 from __future__ import annotations
-import argparse, importlib, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..config import ConfigError
 from ..execution import EXECUTORS, get_executor, use_executor
-from .registry import EXPERIMENTS, Experiment, experiment
+from .registry import EXPERIMENTS, Experiment, experiment, program_class
 
 # %% auto 0
 __all__ = ['Step', 'experiment_dataset', 'reproduction_steps', 'step_command', 'run_step', 'reproduce', 'main']
@@ -24,7 +24,7 @@ class Step:
 
 def experiment_dataset(exp: Experiment, preset: str = "cpu") -> str:
     "The dataset folder `exp` reads (its arguments' resolved default, for this preset and its overrides)."
-    cls = getattr(importlib.import_module(f"para_wb.experiments.{exp.module}"), exp.args_class)
+    cls = program_class(exp).Args
     return str(cls(preset=preset, overrides=list(exp.overrides)).resolved().dataset_dir)
 
 def reproduction_steps(only=None, preset: str = "cpu", smoke: bool = False) -> list[Step]:

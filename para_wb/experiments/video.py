@@ -10,21 +10,20 @@ from pathlib import Path
 from typing import ClassVar
 import numpy as np
 from ..config import Config, ConfigError, as_override_list
-from ..dataset.storage import list_demos
 from .split import Split
-from .report import common_figures, results_markdown
-from .stages import rebuild_reports, stage_main
+from .report import results_markdown
+from .program import ExperimentProgram
 from .runner import run_experiment, train_run
-from .positions import PositionArgs, position_dataset, rollout_grid_figures
-from ..files import atomic_write_text, load_json, save_figure, save_json
+from .positions import PositionArgs, PositionExperiment, rollout_grid_figures
+from ..files import save_figure, save_json
 from ..runs import ExperimentDir, RunDir
 from ..analysis.significance import pct, wilson_interval
 
 # %% auto 0
-__all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'recipe_steps', 'VideoArgs',
+__all__ = ['PAPER_STEPS', 'RECIPES', 'PAPER', 'RECIPE_LABELS', 'VIDEO_SMOKE_OVERRIDES', 'main', 'recipe_steps', 'VideoArgs',
            'video_split', 'save_video_samples', 'load_video_samples', 'plot_generated_vs_truth',
            'plot_video_action_alignment', 'recipe_rows', 'recipe_markdown', 'plot_recipe_table', 'pretrain_runs',
-           'report_markdown', 'write_reports', 'run_video', 'report_video', 'main']
+           'VideoExperiment']
 
 # %% ../../nbs/video.ipynb 5
 PAPER_STEPS = {"pretrain": 4000, "two_stage": 3000, "scratch": 10000, "frozen": 12000, "two_stage_global": 2000}
@@ -209,67 +208,74 @@ def pretrain_runs(args: VideoArgs, split: Split, dataset) -> dict:
     if not need: return {}
     return {s: train_run(args.config("pretrain", s), dataset, args.pretrain_run(s), split, args.progress) for s in args.seeds}
 
-def report_markdown(args: VideoArgs, results: dict) -> str:
-    "results.md (with the recipe table) from saved results (also rebuilt from records)."
-    rows = recipe_rows(results, "test" if "test" in results["splits"] else "val")
-    pre = results.get("pretrain", {})
-    pre_txt = ", ".join(f"seed {s}: {i.get('steps')} steps in {(i.get('seconds') or 0) / 60:.1f} min" for s, i in pre.items()) or "none"
-    notes = ("## The four recipes (test), beside the paper\n\n" + recipe_markdown(rows) + "\n"
-             f"Video pretraining (`train.stage=backbone`, diffusion loss only): {pre_txt}. The header's step count is the preset's; "
-             "each recipe's steps are in the table. Paper (SPEC): two-stage 92%, from scratch 55%, frozen 0%, global regression 0%, "
-             "with SVD at 576×320 on a GPU.")
-    return results_markdown(results, "Video-diffusion backbone (SVD UNet): four training recipes", notes=notes,
-                            test_title="Test: random positions over the whole bowl area",
-                            val_title="Validation: random positions over the whole bowl area (other draws)")
+class VideoExperiment(PositionExperiment):
+    """The SVD-UNet backbone's four recipes (every seed) on the whole position grid: video pretraining first, then the
+    recipes through the shared protocol, then generated-vs-true samples of the two-stage runs."""
+    Args, name = VideoArgs, "video"
+    description = "Video-diffusion backbone: the paper's four training recipes (--stage experiment|report)"
+    title = "Video-diffusion backbone (SVD UNet): four training recipes"
+    test_title = "Test: random positions over the whole bowl area"
+    val_title = "Validation: random positions over the whole bowl area (other draws)"
 
-def write_reports(args: VideoArgs, results: dict) -> None:
-    "results.md, the recipe table and figure, generated-vs-true frames, video ↔ action alignment, 4 × 3 rollout grids, from saved files."
-    args = args.resolved()
-    ex, fd = ExperimentDir(args.out_dir), Path(args.figures_dir)
-    fd.mkdir(parents=True, exist_ok=True)
-    rows = recipe_rows(results, "test" if "test" in results["splits"] else "val")
-    atomic_write_text(fd / "results.md", report_markdown(args, results))
-    common_figures(results, ex, fd, args.config(), results["dataset"])
-    rollout_grid_figures(ex, results, fd, "test" if "test" in results["splits"] else "val")
-    if rows: save_figure(plot_recipe_table(rows), fd / "recipes.png")
-    from para_wb.plots import plot_heatmap_snapshots
-    for name in ("two_stage", "two_stage_global"):
-        f = ex.run(name, results["seeds"][0]) / "video_samples.npz"
-        if not f.exists(): continue
-        smp = load_video_samples(f)
-        save_figure(plot_generated_vs_truth(smp, f"{RECIPE_LABELS[name]}: generated vs ground-truth future frames (training demos)"),
-                    fd / f"generated_vs_truth_{name}.png")
-        if smp["heatmaps"].size: save_figure(plot_video_action_alignment(smp), fd / "video_action_alignment.png")
-    r = ex.run("two_stage", results["seeds"][0])
-    if r.path.exists() and r.snapshot_steps(): save_figure(plot_heatmap_snapshots(r.path), fd / "heatmaps_early_vs_late.png")
+    def split(self, dataset) -> Split:
+        "Every grid demo trains; validation and test at random positions over the whole bowl area."
+        return video_split(self.args.config())
 
-def run_video(args: VideoArgs) -> dict:
-    "Dataset → video pretraining → the four recipes (every seed) → validation and test rollouts → video samples → results.md + figures."
-    args = args.resolved()
-    t0 = time.time()
-    ds = position_dataset(args)
-    split = video_split(args.config())
-    pre = pretrain_runs(args, split, ds)
-    results = run_experiment(args, split, ds, "video", paper=PAPER)
-    for name in args.models + args.ablations:
-        for s in args.seeds:
-            run = ExperimentDir(args.out_dir).run(name, s)
-            if name in ("two_stage", "two_stage_global") and run.model.exists() and not (run / "video_samples.npz").exists():
-                save_video_samples(run.model, ds, run / "video_samples.npz")
-    results.update(pretrain={str(s): {k: i.get(k) for k in ("steps", "seconds", "img_per_s", "final_loss")} for s, i in pre.items()},
-                   recipe_steps=recipe_steps(args.config()), seconds_all=time.time() - t0)
-    save_json(ExperimentDir(args.out_dir).results_file, results)
-    write_reports(args, results)
-    return results
+    def paper(self) -> dict:
+        "The paper's video-backbone table, per recipe (the results table quotes its headline pair from the registry)."
+        return PAPER
 
-def report_video(args: VideoArgs) -> dict:
-    "Rebuild results.md and the figures from the saved results.json and run files: no training, no rollout."
-    return rebuild_reports(args, write_reports)
+    def shown_split(self, results: dict) -> str:
+        return "test" if "test" in results["splits"] else "val"
 
-def main(argv=None):
-    "python -m para_wb.experiments.video [--stage experiment|report] [options]"
-    stage_main(VideoArgs, "Video-diffusion backbone: the paper's four training recipes (--stage experiment|report)",
-               {"experiment": run_video, "report": report_video}, argv)
+    def markdown(self, results: dict) -> str:
+        "results.md with the recipe table (also rebuilt from records)."
+        rows = recipe_rows(results, self.shown_split(results))
+        pre = results.get("pretrain", {})
+        pre_txt = ", ".join(f"seed {s}: {i.get('steps')} steps in {(i.get('seconds') or 0) / 60:.1f} min" for s, i in pre.items()) or "none"
+        notes = ("## The four recipes (test), beside the paper\n\n" + recipe_markdown(rows) + "\n"
+                 f"Video pretraining (`train.stage=backbone`, diffusion loss only): {pre_txt}. The header's step count is the preset's; "
+                 "each recipe's steps are in the table. Paper (SPEC): two-stage 92%, from scratch 55%, frozen 0%, global regression 0%, "
+                 "with SVD at 576×320 on a GPU.")
+        return results_markdown(results, self.title, notes=notes, test_title=self.test_title, val_title=self.val_title)
+
+    def figures(self, results: dict) -> None:
+        "The common figures, rollout grids, the recipe figure, generated-vs-true frames, video ↔ action alignment, heatmap snapshots."
+        ex, fd = self.run_dir, self.figures_dir
+        ExperimentProgram.figures(self, results)
+        rollout_grid_figures(ex, results, fd, self.shown_split(results))
+        rows = recipe_rows(results, self.shown_split(results))
+        if rows: save_figure(plot_recipe_table(rows), fd / "recipes.png")
+        from para_wb.plots import plot_heatmap_snapshots
+        for name in ("two_stage", "two_stage_global"):
+            f = ex.run(name, results["seeds"][0]) / "video_samples.npz"
+            if not f.exists(): continue
+            smp = load_video_samples(f)
+            save_figure(plot_generated_vs_truth(smp, f"{RECIPE_LABELS[name]}: generated vs ground-truth future frames (training demos)"),
+                        fd / f"generated_vs_truth_{name}.png")
+            if smp["heatmaps"].size: save_figure(plot_video_action_alignment(smp), fd / "video_action_alignment.png")
+        r = ex.run("two_stage", results["seeds"][0])
+        if r.path.exists() and r.snapshot_steps(): save_figure(plot_heatmap_snapshots(r.path), fd / "heatmaps_early_vs_late.png")
+
+    def run(self) -> dict:
+        "Dataset → video pretraining → the four recipes (every seed) → validation and test rollouts → video samples → reports."
+        args, t0 = self.args, time.time()
+        ds = self.dataset()
+        split = self.split(ds)
+        pre = pretrain_runs(args, split, ds)
+        results = run_experiment(args, split, ds, self.name, paper=self.paper())
+        for name in args.models + args.ablations:
+            for s in args.seeds:
+                run = self.run_dir.run(name, s)
+                if name in ("two_stage", "two_stage_global") and run.model.exists() and not (run / "video_samples.npz").exists():
+                    save_video_samples(run.model, ds, run / "video_samples.npz")
+        results.update(pretrain={str(s): {k: i.get(k) for k in ("steps", "seconds", "img_per_s", "final_loss")} for s, i in pre.items()},
+                       recipe_steps=recipe_steps(args.config()), seconds_all=time.time() - t0)
+        save_json(self.run_dir.results_file, results)
+        self.reports(results)
+        return results
+
+main = VideoExperiment.main    # python -m para_wb.experiments.video [--stage experiment|report] [options]
 
 # %% ../../nbs/video.ipynb 20
 #| eval: false

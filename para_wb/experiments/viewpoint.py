@@ -15,20 +15,18 @@ from ..sim.demos import dataset_viewpoints, generate_position_grid, generate_vie
 from .args import ExperimentArgs
 from .registry import experiment
 from .split import layout_suffix, Split
-from .report import common_figures, results_markdown
-from .runner import run_experiment
-from .results import saved_results
-from .stages import stage_main
-from .left_right import dataset_name as positions_dataset_name
-from ..files import atomic_write_text, save_figure, save_json
+from .report import results_markdown
+from .program import ExperimentProgram
+from .positions import dataset_name as positions_dataset_name
+from ..files import atomic_write_text, save_figure
 from ..runs import ExperimentDir
 from ..analysis.significance import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
 
 # %% auto 0
-__all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
+__all__ = ['SPLIT_NAMES', 'DATASET_KIND', 'PAPER', 'TITLES', 'main', 'ViewpointArgs', 'anywhere', 'viewpoint_splits',
            'viewpoint_dataset_name', 'make_dataset', 'success_by_theta', 'theta_markdown', 'polar_row', 'split_figures',
            'pick_markdown', 'split_markdown', 'overview', 'viewpoint_gallery', 'far_viewpoint_rollouts',
-           'write_reports', 'run_viewpoint', 'report_viewpoint', 'main']
+           'ViewpointExperiment']
 
 # %% ../../nbs/viewpoint.ipynb 5
 SPLIT_NAMES = ("default", "left", "inner")
@@ -301,15 +299,15 @@ def viewpoint_gallery(cfg: Config, split: Split, path, bowl_xy=None, max_rings: 
     return save_figure(fig, path)
 
 # %% ../../nbs/viewpoint.ipynb 20
-def far_viewpoint_rollouts(args: ViewpointArgs, name: str, results: dict, path) -> Path:
+def far_viewpoint_rollouts(a: ViewpointArgs, name: str, results: dict, path) -> Path:
     """One recorded rollout per headline policy (first seed) at the test episode seen from the largest θ. The episode is
     re-run only to record its frames (into `<out_dir>/figure_rollouts/`, not logged as a test evaluation, reused on
-    reruns); policy and simulator are deterministic, so the row label also shows the outcome counted in the tables."""
+    reruns); policy and simulator are deterministic, so the row label also shows the outcome counted in the tables.
+    `a`: the split's arguments (`ViewpointArgs.for_split(name)`)."""
     from para_wb.rollouts import load_frames
     from para_wb.experiments.runner import evaluate_run
     from para_wb.plots import plot_rollout_rows
     from para_wb.policies.adapter import CheckpointPolicy
-    a = args.for_split(name)
     ex = ExperimentDir(a.out_dir)
     eps = ex.load_episodes()["test"]
     i = max(range(len(eps)), key=lambda j: ((eps[j].viewpoint or (0.0, 0.0))[0], -j))
@@ -331,43 +329,73 @@ def _split_views(args: ViewpointArgs) -> tuple[dict, Config]:
     cfg = args.config()
     return viewpoint_splits(dataset_viewpoints(cfg), cfg.viewpoints.theta_max_deg), cfg
 
-def write_reports(args: ViewpointArgs, name: str, split: Split, results: dict, cfg: Config) -> None:
-    "results.md and the figures of one split, from its saved results and rollouts."
-    a = args.for_split(name)
-    ex = ExperimentDir(a.out_dir)
-    Path(a.figures_dir).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(a.figures_dir) / "results.md", split_markdown(results, ex, name))
-    common_figures(results, ex, a.figures_dir, cfg, results["dataset"])
-    split_figures(results, ex, a.figures_dir, split, cfg)
-    viewpoint_gallery(cfg, split, Path(a.figures_dir) / "viewpoint_gallery.png")
-    far_viewpoint_rollouts(args, name, results, Path(a.figures_dir) / "far_viewpoint_rollouts.png")
+class ViewpointExperiment(ExperimentProgram):
+    """Viewpoints: for each split of `args.splits`, PARA and ACT (every seed) trained on the split's training viewpoints,
+    validated there, tested on its test viewpoints; then an overview of the splits. `ViewpointExperiment(args)` runs
+    them all; `.for_split(name)` is one split's program (its own run and figure folders, the shared protocol)."""
+    Args, name = ViewpointArgs, "viewpoint"
+    description = ("Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
+                   "(--stage experiment|report)")
 
-def _each_split(args: ViewpointArgs, results_of) -> dict:
-    "For each split: its results (`results_of(name, split_args, split)`), then its reports; then the overview."
-    args = args.resolved()
-    splits, cfg = _split_views(args)
-    out = {}
-    for name in args.splits:
-        a = args.for_split(name)
-        res = results_of(name, a, splits[name])
-        write_reports(args, name, splits[name], res, cfg)
-        out[name] = dict(res, out_dir=a.out_dir)
-    overview(out, splits, args.figures_dir, cfg)
-    return out
+    def __init__(self, args: ViewpointArgs | None = None, split_name: str = ""):
+        super().__init__(args)
+        if split_name and split_name not in SPLIT_NAMES:
+            raise ConfigError(f"split {split_name!r}: choose one of {list(SPLIT_NAMES)}")
+        self.split_name = split_name
+        if split_name: self.name = f"viewpoint_{split_name}"          # the results' name
 
-def run_viewpoint(args: ViewpointArgs) -> dict:
-    "For each split: dataset → PARA and ACT (every seed) trained on its training views → validation and test rollouts → reports."
-    return _each_split(args, lambda name, a, split: run_experiment(a, split, make_dataset(a, DATASET_KIND[name]),
-                                                                   f"viewpoint_{name}", paper=PAPER[name]))
+    def for_split(self, split_name: str) -> "ViewpointExperiment":
+        "The program of one split: <out_dir>/<split>, <figures_dir>/<split>."
+        return ViewpointExperiment(self.args.for_split(split_name), split_name)
 
-def report_viewpoint(args: ViewpointArgs) -> dict:
-    "Rebuild every report and figure from the saved results.json of each split: no training, no rollout."
-    return _each_split(args, lambda name, a, split: saved_results(a.out_dir))
+    def _one(self) -> str:
+        if not self.split_name: raise ValueError("ViewpointExperiment: a split's hook; use .for_split(name) (default, left or inner)")
+        return self.split_name
 
-def main(argv=None):
-    "python -m para_wb.experiments.viewpoint [--stage experiment|report] [options]"
-    stage_main(ViewpointArgs, "Viewpoint generalisation, PARA vs ACT: default → all, left → right, inner → outer "
-                              "(--stage experiment|report)", {"experiment": run_viewpoint, "report": report_viewpoint}, argv)
+    def dataset(self) -> Path:
+        "The split's training dataset: the default-camera position grid (default) or the viewpoint grid (left, inner)."
+        return make_dataset(self.args, DATASET_KIND[self._one()])
+
+    def split(self, dataset) -> Split:
+        "The split's training and test viewpoints (`viewpoint_splits`)."
+        return _split_views(self.args)[0][self._one()]
+
+    def paper(self) -> dict:
+        return PAPER[self._one()]
+
+    def markdown(self, results: dict) -> str:
+        "One split's results.md (the split is the results' name, viewpoint_<split>; also rebuilt from records)."
+        return split_markdown(results, self.run_dir, results["name"].removeprefix("viewpoint_"))
+
+    def figures(self, results: dict) -> None:
+        "The common figures, the split's polar plots and θ curve, the viewpoint gallery and the farthest-viewpoint rollouts."
+        super().figures(results)
+        split, cfg = self.split(None), self.args.config()
+        split_figures(results, self.run_dir, self.figures_dir, split, cfg)
+        viewpoint_gallery(cfg, split, self.figures_dir / "viewpoint_gallery.png")
+        far_viewpoint_rollouts(self.args, self.split_name, results, self.figures_dir / "far_viewpoint_rollouts.png")
+
+    def _each_split(self, results_of) -> dict:
+        "For each split: `results_of(its program)` (which writes its reports); then the overview."
+        splits, cfg = _split_views(self.args)
+        out = {}
+        for name in self.args.splits:
+            sub = self.for_split(name)
+            out[name] = dict(results_of(sub), out_dir=sub.args.out_dir)
+        overview(out, splits, self.args.figures_dir, cfg)
+        return out
+
+    def run(self) -> dict:
+        "One split: the shared protocol. All: every split of `args.splits`, then the overview; {split: results}."
+        if self.split_name: return super().run()
+        return self._each_split(lambda sub: sub.run())
+
+    def rebuild(self) -> dict:
+        "Every report and figure again from the saved results.json of each split: no training, no rollout."
+        if self.split_name: return super().rebuild()
+        return self._each_split(lambda sub: sub.rebuild())
+
+main = ViewpointExperiment.main    # python -m para_wb.experiments.viewpoint [--stage experiment|report] [options]
 
 # %% ../../nbs/viewpoint.ipynb 29
 #| eval: false
