@@ -21,7 +21,8 @@ __all__ = ['OUTCOME_COLORS', 'THETA_COLORS', 'draw_plate', 'success_map', 'plot_
            'plot_loss', 'early_late_steps', 'plot_heatmap_snapshots', 'plot_demo_frames', 'save_demo_figure']
 
 # %% ../nbs/18_plots.ipynb 4
-OUTCOME_COLORS = {"PLACE": "#2ca02c", "GRASP": "#ffb000", "MISS": "#d62728"}
+from .rollouts import OUTCOMES
+OUTCOME_COLORS = dict(zip(OUTCOMES, ("#2ca02c", "#ffb000", "#d62728")))    # PLACE green, GRASP amber, MISS red
 
 # %% ../nbs/18_plots.ipynb 6
 def draw_plate(ax, scene_cfg) -> tuple:

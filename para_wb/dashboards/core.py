@@ -12,7 +12,7 @@ from ..files import load_json
 from ..runs import ExperimentDir, RunDir, RunMissing
 
 # %% auto 0
-__all__ = ['DEFAULT_RUNS', 'OUTCOMES', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'BrokenFile', 'reading',
+__all__ = ['DEFAULT_RUNS', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'BrokenFile', 'reading',
            'read_json', 'message_text', 'problems_text', 'alert', 'guarded', 'Slot', 'blank_figure', 'figure_json',
            'click_plot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
            'episode_camera', 'trajectory_pixels', 'experiment_note', 'eval_records', 'experiment_rollouts',
@@ -47,7 +47,7 @@ def find_experiments(root, depth: int = 2) -> dict:
 
 # %% ../../nbs/dashboards/70_core.ipynb 6
 from ..plots import OUTCOME_COLORS            # PLACE green, GRASP amber, MISS red: the figures' colours
-OUTCOMES = tuple(OUTCOME_COLORS)
+from ..rollouts import OUTCOMES           # the outcomes, in the rollout records' order
 
 class DashMessage(Exception):
     "A condition the page explains to the reader (no run folder, nothing evaluated yet, ...)."
