@@ -50,6 +50,8 @@ from importlib import metadata
 NODEPS = {"libero"}
 # Imported only where present (GPU machines), inside a try.
 OPTIONAL = {"triton"}
+# Imported only by code that LeRobot's own interpreter runs (its separate venv, scripts/setup_lerobot.sh): never ours.
+OTHER_VENV = {"lerobot": "para_wb/policies/lerobot_server.py"}
 
 
 def _norm(name: str) -> str: return re.sub(r"[-_.]+", "-", name).lower()
@@ -94,12 +96,17 @@ def test_settings_ini_lists_every_runtime_dependency():
     assert extras, "settings.ini lists no ray_requirements (the [ray] extra)"
     owners = lambda name: {_norm(d) for d in dists.get(name, [name])}
     for name in sorted(_third_party_imports()):
-        if name in NODEPS | OPTIONAL: continue
+        if name in NODEPS | OPTIONAL | set(OTHER_VENV): continue
         if not owners(name) & (declared | extras): missing.append(f"{name} (from {sorted(owners(name))})")
     assert not missing, f"para_wb imports these but settings.ini's requirements do not list them: {missing}"
     eager = [(p.relative_to(ROOT).as_posix(), n) for p in (ROOT / "para_wb").rglob("*.py")
              for n in _module_level_imports(p) if owners(n) & extras and not owners(n) & declared]
     assert not eager, f"these modules import an optional extra at import time (import it inside the function): {eager}"
+    for name, only in OTHER_VENV.items():                  # ...and only that file does, and not at import time
+        users = [p.relative_to(ROOT).as_posix() for p in (ROOT / "para_wb").rglob("*.py")
+                 if any(name in _import_names(n) for n in ast.walk(ast.parse(p.read_text())))]
+        assert users == [only], f"{name} belongs to another venv; only {only} may import it, found {users}"
+        assert name not in _module_level_imports(ROOT / only), f"{only} imports {name} at import time"
 
 
 def _venv_with_deps(where: Path) -> Path:

@@ -288,3 +288,31 @@ def test_lerobot_act_trains_on_the_export(exported, tmp_path):
     import re
     losses = [float(x) for x in re.findall(r"loss:([0-9.]+)", log)]
     assert losses and all(np.isfinite(losses)), log[-2000:]
+
+
+@pytest.mark.slow
+def test_lerobot_act_trains_and_rolls_out_in_our_evaluator(tiny_dataset_path, tmp_path):
+    """LeRobot's ACT, trained by LeRobot's own script on an export of chosen demos, rolled out by our evaluator in two
+    worker processes (each starts its own policy server in LeRobot's venv); the run is reused, not retrained."""
+    _lerobot_python()                                       # skips, saying how to create the venv, where it is absent
+    from para_wb.config import load_config
+    from para_wb.eval.loop import evaluate_episodes
+    from para_wb.policies.lerobot_act import LeRobotCheckpoint, train_lerobot_act
+    from para_wb.rollouts import Episode
+    ids = [d["demo"] for d in list_demos(tiny_dataset_path)][:2]
+    summary = lx.export_lerobot(tiny_dataset_path, tmp_path / "export", demos=ids)
+    assert summary["source_demos"] == ids
+    info = train_lerobot_act(tmp_path / "export", tmp_path / "act", steps=2, batch=2, chunk=4, log_freq=1)
+    assert [r["step"] for r in info["log"]] == [1, 2] and (tmp_path / "act/pretrained_model/config.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".act.partial-")]      # nothing half-written left
+    mtime = (tmp_path / "act/train_info.json").stat().st_mtime
+    assert train_lerobot_act(tmp_path / "export", tmp_path / "act", steps=2, batch=2, chunk=4, log_freq=1) == info
+    assert (tmp_path / "act/train_info.json").stat().st_mtime == mtime                   # reused
+    with pytest.raises(FileExistsError, match="other settings"):
+        train_lerobot_act(tmp_path / "export", tmp_path / "act", steps=3, batch=2, chunk=4)
+    size = load_demo(tiny_dataset_path, ids[0]).images.shape[1]
+    cfg = load_config("cpu", [f"scene.image_size={size}", "eval.max_steps=4"])
+    eps = [Episode((-0.10, 0.10), position_id=0), Episode((-0.12, 0.16), position_id=1)]
+    res = evaluate_episodes(cfg, LeRobotCheckpoint(tmp_path / "act/pretrained_model", name="lerobot_act"), eps, workers=2,
+                            progress=False)
+    assert sorted(r.position_id for r in res) == [0, 1] and all(r.n_steps == 4 and r.outcome in ("PLACE", "GRASP", "MISS") for r in res)

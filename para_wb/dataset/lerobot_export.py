@@ -164,14 +164,25 @@ def _fps(cfg, fps) -> int:
     return PHYSICS_HZ // sub
 
 def export_lerobot(dataset, out_dir, overwrite: bool = False, task: str = DEFAULT_TASK, fps: int | None = None,
-                   data_file_mb: float = DATA_FILE_MB, compress_level: int = 1, robot_type: str = "panda") -> dict:
-    "Write the packed para_wb `dataset` (file or folder) as a LeRobotDataset v3.0 folder `out_dir`; return a summary."
+                   data_file_mb: float = DATA_FILE_MB, compress_level: int = 1, robot_type: str = "panda",
+                   demos: list | None = None) -> dict:
+    """Write the packed para_wb `dataset` (file or folder) as a LeRobotDataset v3.0 folder `out_dir`; return a summary.
+    `demos`: the demo ids to export, in that order (e.g. an experiment's training demos, so that LeRobot's statistics
+    come from them alone); None = every demo. The summary's `source_demos` lists them in episode order."""
     t0 = time.perf_counter()
     src = dataset_file(dataset)
     try: info = dataset_info(src)
     except DatasetError as e: raise ExportError(str(e)) from None
-    demos = list_demos(src)
-    if not demos: raise ExportError(f"{src} holds no demos: nothing to export")
+    every = list_demos(src)
+    if not every: raise ExportError(f"{src} holds no demos: nothing to export")
+    if demos is None: demos = every
+    else:
+        by_id = {d["demo"]: d for d in every}
+        bad = [k for k in demos if k not in by_id]
+        if bad or not demos:
+            raise ExportError(f"demos={list(demos)[:8]}: {'no demo chosen' if not demos else f'{bad[:8]} not in {src}'}; "
+                              f"choose among {list(by_id)[:8]}{' …' if len(by_id) > 8 else ''}")
+        demos = [by_id[k] for k in demos]
     if not task or not isinstance(task, str): raise ExportError(f"task={task!r}: give the task's instruction string")
     if data_file_mb <= 0: raise ExportError(f"data_file_mb={data_file_mb}: must be > 0")
     fps = _fps(info["config"], fps)
@@ -181,7 +192,7 @@ def export_lerobot(dataset, out_dir, overwrite: bool = False, task: str = DEFAUL
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         summary = _write(src, demos, tmp, fps, task, data_file_mb, compress_level, robot_type)
-        summary.update(source=str(src), out_dir=str(out), exported=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        summary.update(source=str(src), source_demos=[d["demo"] for d in demos], out_dir=str(out), exported=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                        para_wb_version=para_wb.__version__, source_created=info["created"])
         save_json(tmp / MARKER, dict(written_by="para_wb.dataset.lerobot_export", **summary))
         _swap_into_place(tmp, out)
