@@ -4,13 +4,13 @@
 
 # %% ../nbs/05_execution.ipynb 2
 from __future__ import annotations
-import contextlib, os
+import contextlib, os, uuid
 from typing import Callable, Iterable, Iterator
 from .config import ConfigError
 
 # %% auto 0
 __all__ = ['EXECUTORS', 'ExecutorError', 'executor_settings', 'Task', 'Executor', 'LocalExecutor', 'probe_init', 'probe',
-           'RayTask', 'RayExecutor', 'get_executor', 'use_executor']
+           'probe_teardown', 'probe_torn_down', 'RayTask', 'RayExecutor', 'get_executor', 'use_executor']
 
 # %% ../nbs/05_execution.ipynb 5
 EXECUTORS = ("local", "ray")
@@ -56,6 +56,24 @@ class Executor:
         return dict(os.environ)
     def describe(self) -> str: return self.name
 
+    _kept = None                            # workers kept by `keep_workers` (None: every call starts its own)
+    @contextlib.contextmanager
+    def keep_workers(self):
+        """Inside this block `map_unordered` keeps its worker processes (Ray actors) from one call to the next, so an
+        experiment's dozen evaluations pay for starting them (imports of torch and MuJoCo) once. Each call still runs
+        its own `init` in a worker before that worker's first job of the call (after the worker's previous call's
+        `teardown`), so every call sees what a fresh worker would. Nested blocks share the outermost; leaving it ends
+        the workers."""
+        if self._kept is not None:
+            yield self; return
+        self._kept = {}
+        try: yield self
+        finally:
+            kept, self._kept = self._kept, None
+            self._release(kept)
+
+    def _release(self, kept: dict) -> None: pass
+
 # %% ../nbs/05_execution.ipynb 10
 class LocalExecutor(Executor):
     "This machine: a `spawn` process pool for `map_unordered`, in-line `submit` (one job after another, as always)."
@@ -72,8 +90,15 @@ class LocalExecutor(Executor):
                 if teardown is not None: teardown()
             return
         import multiprocessing as mp
+        if self._kept is not None:             # inside keep_workers: one pool per worker count, kept for the next call
+            pool = self._kept.get(workers) or self._kept.setdefault(workers, mp.get_context("spawn").Pool(workers))
+            yield from pool.imap_unordered(_kept_run, _kept_jobs(fn, jobs, init, init_args, teardown))
+            return
         with mp.get_context("spawn").Pool(workers, initializer=init, initargs=tuple(init_args)) as pool:
             yield from pool.imap_unordered(fn, jobs)
+
+    def _release(self, kept):
+        for pool in kept.values(): pool.terminate(); pool.join()
 
     def submit(self, fn, *args, num_cpus=1, num_gpus=0, after=(), **kwargs):
         for t in after: t.result()             # submitted earlier, so already run (a failure raises here)
@@ -91,6 +116,29 @@ def probe_init(tag): _PROBE["tag"] = tag
 def probe(job) -> tuple:
     "(job, the tag this worker's `probe_init` set, this process's id)."
     return job, _PROBE.get("tag"), os.getpid()
+
+def probe_teardown(): _PROBE.setdefault("torn_down", []).append(_PROBE.get("tag"))
+
+def probe_torn_down(job) -> tuple:
+    "(job, the tags whose `probe_teardown` ran in this worker, this process's id)."
+    return job, list(_PROBE.get("torn_down", [])), os.getpid()
+
+_KEPT: dict = {}
+
+def _kept_jobs(fn, jobs, init, init_args, teardown) -> list:
+    "One call's jobs for kept workers: each carries the call's token, initialiser and teardown."
+    token = uuid.uuid4().hex
+    return [(token, init, tuple(init_args), teardown, fn, j) for j in jobs]
+
+def _kept_run(payload):
+    "A job in a kept worker: the first of its call there runs the previous call's teardown, then this call's init."
+    token, init, init_args, teardown, fn, job = payload
+    if _KEPT.get("token") != token:
+        if _KEPT.get("teardown") is not None: _KEPT["teardown"]()
+        _KEPT.clear()
+        if init is not None: init(*init_args)
+        _KEPT.update(token=token, teardown=teardown)
+    return fn(job)
 
 # %% ../nbs/05_execution.ipynb 15
 _RAY_RETRIES = 2
@@ -154,11 +202,21 @@ class RayExecutor(Executor):
         if self._actor_cls is None:
             self._actor_cls = ray.remote(_Worker)
         cls = self._actor_cls.options(num_cpus=num_cpus, max_restarts=_RAY_RETRIES, max_task_retries=_RAY_RETRIES)
-        actors = [cls.remote(init, tuple(init_args)) for _ in range(max(1, min(int(workers), len(jobs))))]
+        n = max(1, min(int(workers), len(jobs)))
+        if self._kept is not None:             # inside keep_workers: actors per (count, CPUs), kept for the next call
+            actors = self._kept.get((n, num_cpus)) or self._kept.setdefault((n, num_cpus), [cls.remote(None, ()) for _ in range(n)])
+            yield from ActorPool(actors).map_unordered(lambda a, j: a.run.remote(_kept_run, j),
+                                                       _kept_jobs(fn, jobs, init, init_args, teardown))
+            return
+        actors = [cls.remote(init, tuple(init_args)) for _ in range(n)]
         try:
             yield from ActorPool(actors).map_unordered(lambda a, j: a.run.remote(fn, j), jobs)
         finally:
             for a in actors: ray.kill(a)
+
+    def _release(self, kept):
+        for actors in kept.values():
+            for a in actors: _ray().kill(a)
 
     def submit(self, fn, *args, num_cpus=1, num_gpus=0, after=(), **kwargs):
         self.start(); ray = _ray()

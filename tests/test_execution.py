@@ -106,3 +106,28 @@ def test_reproduce_command_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "para_wb.experiments.reproduce", "--dry-run", "--only", "nope"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode != 0 and "nope" in r.stderr and "choose from" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_kept_workers_give_the_rollouts_fresh_workers_give():
+    """Inside `keep_workers` two rollout processes serve every evaluation call; each call still initialises them afresh
+    (its scene, its policy), so a call after one on another scene (clutter) rolls out exactly as fresh workers do."""
+    import numpy as np
+    from para_wb.config import load_config
+    from para_wb.eval.loop import evaluate_episodes
+    from para_wb.eval.reference import ExpertOraclePolicy
+    from para_wb.execution import use_executor
+    from para_wb.rollouts import Episode
+    cfg = load_config("cpu", ["scene.image_size=64", "eval.max_steps=60"])
+    clutter = load_config("cpu", ["scene.image_size=64", "eval.max_steps=60", "scene.variant=distractors"])
+    eps = [Episode((x, y), position_id=i) for i, (x, y) in enumerate([(-0.10, 0.10), (-0.05, 0.15), (-0.12, 0.22), (-0.02, 0.12)])]
+    key = lambda rs: [(r.outcome, r.n_steps, r.n_predictions, np.round(r.eef, 6).tolist(), np.round(r.final_bowl, 6).tolist()) for r in rs]
+    with use_executor("local") as ex:
+        fresh = evaluate_episodes(cfg, ExpertOraclePolicy, eps, workers=2, progress=False)
+        with ex.keep_workers():
+            evaluate_episodes(clutter, ExpertOraclePolicy, [Episode(e.bowl_xy, e.position_id, distractor_seed=7) for e in eps],
+                              workers=2, progress=False)
+            pids = {w.pid for w in ex._kept[2]._pool}
+            kept = evaluate_episodes(cfg, ExpertOraclePolicy, eps, workers=2, progress=False)
+            assert {w.pid for w in ex._kept[2]._pool} == pids          # the same two processes served both calls
+    assert key(kept) == key(fresh)

@@ -106,9 +106,10 @@ def train_and_evaluate(args: ExperimentArgs, split: Split, dataset, kind: str, s
     ex = ExperimentDir(args.out_dir)
     cfg, run = args.config(kind, seed), ex.run(kind, seed)
     t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
-    for sp in splits:
-        evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp],
-                     run.eval_dir(sp), args.workers, args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
+    with get_executor().keep_workers():       # one set of rollout workers for its splits (inside a Ray task too)
+        for sp in splits:
+            evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp],
+                         run.eval_dir(sp), args.workers, args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
     return run.name, dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
                           wall_this_call_s=time.time() - t0)
 
@@ -145,11 +146,14 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
             for kind in kinds for seed in args.seeds]
     k_ctrl = _nearest_demo(dataset, split, base)
     demo = load_demo(dataset, k_ctrl)
-    for sp in splits:
-        sc = args.config(extra=split.overrides(sp))
-        evaluate_run(sc, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
-        evaluate_run(sc, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
-                     episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
+    # the reference rows share one set of rollout workers (each call still initialises them afresh); the block ends
+    # before waiting for the jobs, so kept Ray actors never hold the CPUs those jobs' trainings wait for
+    with executor.keep_workers():
+        for sp in splits:
+            sc = args.config(extra=split.overrides(sp))
+            evaluate_run(sc, ExpertOraclePolicy, "expert", episodes[sp], ex.expert.eval_dir(sp), args.workers, 0, args.progress)
+            evaluate_run(sc, SamePolicy(ReplayPolicy(demo.eef_pos[1:], demo.gripper[1:], base.dataset.horizon, "blind_replay")), "control",
+                         episodes[sp][:args.n_control], ex.control.eval_dir(sp), args.workers, 0, args.progress)
     timings = dict(executor.gather(jobs))
     results = collect_results(args, ex, splits, kinds, dataset, train_ids, paper or {})
     results.update(name=name, args=dataclasses.asdict(args), config=base.to_dict(), train_ids=train_ids,
