@@ -5,6 +5,7 @@
 # %% ../../nbs/dashboards/72_heatmaps.ipynb 2
 from __future__ import annotations
 import functools
+from fastcore.basics import patch     # the dashboard's methods, a cell each
 from pathlib import Path
 import numpy as np
 from .core import (DashMessage, Slot, alert, data_uri, experiment_note, find_experiments,
@@ -13,7 +14,8 @@ from ..files import load_json
 from ..runs import RunDir, RunMissing
 
 # %% auto 0
-__all__ = ['load_snapshot', 'snapshot_view', 'heatmap_figure', 'height_figure', 'loss_figure', 'run_problem', 'heatmap_app']
+__all__ = ['load_snapshot', 'snapshot_view', 'heatmap_figure', 'height_figure', 'loss_figure', 'run_problem', 'HeatmapDashboard',
+           'heatmap_app']
 
 # %% ../../nbs/dashboards/72_heatmaps.ipynb 4
 @functools.lru_cache(maxsize=256)
@@ -96,109 +98,136 @@ def run_problem(run: RunDir) -> str | None:
     return (f"`{run.path}` has no heatmap snapshots (`snapshots/step_XXXXXX.npz`) and no `config.json`: "
             f"it is not a finished training run. Train it with the experiment that owns it, or pick another run.")
 
+class HeatmapDashboard:
+    """The heatmap page over the runs under `root` (default: `runs_root()`): widgets and view slots are attributes, each
+    view a method that raises `DashMessage` for what the reader should know (its slot shows it, the page goes on)."""
+    def __init__(self, root=None):
+        import panel as pn
+        pn.extension("plotly")
+        self.root = Path(root) if root is not None else runs_root()
+        self.exps = exps = find_experiments(self.root)
+        self.header = pn.pane.Markdown(f"## PARA heatmaps over training\nRuns root: `{self.root}`", sizing_mode="stretch_width")
+        if not exps: return
+        self.banner = pn.Column(sizing_mode="stretch_width")
+        self.runs_of = {n: [r.name for r in ex.runs()] for n, ex in exps.items()}
+        best = next((n for n, rs in self.runs_of.items() if any(RunDir(exps[n].path / r).snapshot_steps() for r in rs)), next(iter(exps)))
+        self.w_exp = pn.widgets.Select(name="experiment", options=list(exps), value=best, width=220)
+        self.w_run = pn.widgets.Select(name="run", width=160)
+        self.w_step = pn.widgets.DiscreteSlider(name="training step", options=[0], value=0, width=420)
+        self.w_img = pn.widgets.Select(name="held-out image", width=200)
+        self.w_t = pn.widgets.IntSlider(name="future timestep t", start=0, end=1, value=0, width=240)
+        self.w_where = pn.widgets.RadioButtonGroup(name="height at", options=["predicted", "ground truth"], value="predicted")
+        self.where_box = pn.Column(pn.pane.Markdown("**p(height) at the pixel:**", margin=(0, 5)), self.w_where)
+        self.status = Slot(pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width"))
+        cfg = dict(displayModeBar=False)
+        self.s_hm, self.s_h, self.s_loss = (Slot(pn.pane.Plotly(None, config=cfg, name=n)) for n in ("heatmap", "height", "loss"))
+        self.s_strip = Slot(pn.pane.HTML("", sizing_mode="stretch_width", name="strip"))
+        self.busy = False
+        self.w_exp.param.watch(self.on_exp, "value"); self.w_run.param.watch(self.on_run, "value")
+        for w in (self.w_step, self.w_img, self.w_t, self.w_where): w.param.watch(self.refresh, "value")
+        self.on_exp()
+
+    def panel(self):
+        "The page: controls, the status line, the heatmap beside height and loss, the strip of future timesteps."
+        import panel as pn
+        if not self.exps: return pn.Column(self.header, alert(no_runs_message(self.root)), name="heatmaps")
+        return pn.Column(self.header, self.banner, pn.Row(self.w_exp, self.w_run, self.w_img),
+                         pn.Row(self.w_step, self.w_t, self.where_box), self.status.panel,
+                         pn.Row(self.s_hm.panel, pn.Column(self.s_h.panel, self.s_loss.panel)), self.s_strip.panel,
+                         name="heatmaps", sizing_mode="stretch_width")
+
 def heatmap_app(root=None):
     "The heatmap dashboard over the runs under `root` (default: `runs_root()`)."
-    import panel as pn
-    pn.extension("plotly")
-    root = Path(root) if root is not None else runs_root()
-    exps = find_experiments(root)
-    header = pn.pane.Markdown(f"## PARA heatmaps over training\nRuns root: `{root}`", sizing_mode="stretch_width")
-    if not exps: return pn.Column(header, alert(no_runs_message(root)), name="heatmaps")
-    banner = pn.Column(sizing_mode="stretch_width")
+    return HeatmapDashboard(root).panel()
 
-    runs_of = {n: [r.name for r in ex.runs()] for n, ex in exps.items()}
-    best = next((n for n, rs in runs_of.items() if any(RunDir(exps[n].path / r).snapshot_steps() for r in rs)), next(iter(exps)))
-    w_exp = pn.widgets.Select(name="experiment", options=list(exps), value=best, width=220)
-    w_run = pn.widgets.Select(name="run", width=160)
-    w_step = pn.widgets.DiscreteSlider(name="training step", options=[0], value=0, width=420)
-    w_img = pn.widgets.Select(name="held-out image", width=200)
-    w_t = pn.widgets.IntSlider(name="future timestep t", start=0, end=1, value=0, width=240)
-    w_where = pn.widgets.RadioButtonGroup(name="height at", options=["predicted", "ground truth"], value="predicted")
-    where_box = pn.Column(pn.pane.Markdown("**p(height) at the pixel:**", margin=(0, 5)), w_where)
-    status = Slot(pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width"))
-    cfg = dict(displayModeBar=False)
-    s_hm, s_h, s_loss = (Slot(pn.pane.Plotly(None, config=cfg, name=n)) for n in ("heatmap", "height", "loss"))
-    s_strip = Slot(pn.pane.HTML("", sizing_mode="stretch_width", name="strip"))
-    state = dict(busy=False)
+# %% ../../nbs/dashboards/72_heatmaps.ipynb 12
+@patch
+def run_dir(self: HeatmapDashboard) -> RunDir | None:
+    return RunDir(self.exps[self.w_exp.value].path / self.w_run.value) if self.w_run.value else None
 
-    def run_dir(): return RunDir(exps[w_exp.value].path / w_run.value) if w_run.value else None
+@patch
+def ready_run(self: HeatmapDashboard) -> RunDir:
+    "The selected run, or a `DashMessage` saying why it has no heatmaps to show."
+    run = self.run_dir()
+    if run is None: raise DashMessage(f"`{self.exps[self.w_exp.value].path}` holds no run folders (`<kind>-seed<k>`).")
+    why = run_problem(run)
+    if why: raise DashMessage(why)
+    return run
 
-    def ready_run() -> RunDir:
-        run = run_dir()
-        if run is None: raise DashMessage(f"`{exps[w_exp.value].path}` holds no run folders (`<kind>-seed<k>`).")
-        why = run_problem(run)
-        if why: raise DashMessage(why)
-        return run
+# %% ../../nbs/dashboards/72_heatmaps.ipynb 14
+@patch
+def heatmap(self: HeatmapDashboard):
+    step, image, t = self.w_step.value, self.w_img.value, self.w_t.value
+    v = snapshot_view(load_snapshot(self.ready_run(), step), image, t)
+    return heatmap_figure(v, f"{self.w_run.value} · step {step} · t = {t} (peak p = {v['peak']:.3f})")
 
-    def heatmap():
-        step, image, t = w_step.value, w_img.value, w_t.value
-        v = snapshot_view(load_snapshot(ready_run(), step), image, t)
-        return heatmap_figure(v, f"{w_run.value} · step {step} · t = {t} (peak p = {v['peak']:.3f})")
+@patch
+def height(self: HeatmapDashboard):
+    run = self.ready_run()
+    v = snapshot_view(load_snapshot(run, self.w_step.value), self.w_img.value, self.w_t.value, self.w_where.value)
+    if v["height"] is None:
+        raise DashMessage(f"`{run.snapshot(self.w_step.value)}` has no height distributions: it was written before snapshots "
+                          f"saved them. Retrain the run to get them.")
+    return height_figure(v, self.w_where.value)
 
-    def height():
-        run = ready_run()
-        v = snapshot_view(load_snapshot(run, w_step.value), w_img.value, w_t.value, w_where.value)
-        if v["height"] is None:
-            raise DashMessage(f"`{run.snapshot(w_step.value)}` has no height distributions: it was written before snapshots "
-                              f"saved them. Retrain the run to get them.")
-        return height_figure(v, w_where.value)
+@patch
+def strip(self: HeatmapDashboard) -> str:
+    snap = load_snapshot(self.ready_run(), self.w_step.value)
+    cells = []
+    for t in range(snap["heatmaps"].shape[1]):
+        v = snapshot_view(snap, self.w_img.value, t)
+        cells.append(f'<figure style="margin:2px;text-align:center;display:inline-block"><img src="{data_uri(overlay(v["image"], v["heatmap"]))}" '
+                     f'width="96" style="image-rendering:pixelated"/><figcaption>t = {t}</figcaption></figure>')
+    return "<b>All future timesteps at this step</b><br>" + "".join(cells)
 
-    def strip():
-        snap = load_snapshot(ready_run(), w_step.value)
-        cells = []
-        for t in range(snap["heatmaps"].shape[1]):
-            v = snapshot_view(snap, w_img.value, t)
-            cells.append(f'<figure style="margin:2px;text-align:center;display:inline-block"><img src="{data_uri(overlay(v["image"], v["heatmap"]))}" '
-                         f'width="96" style="image-rendering:pixelated"/><figcaption>t = {t}</figcaption></figure>')
-        return "<b>All future timesteps at this step</b><br>" + "".join(cells)
+@patch
+def loss(self: HeatmapDashboard):
+    run = self.ready_run()
+    with reading(run.file("log")): log = run.log()
+    if "step" not in log.columns: raise DashMessage(f"`{run.file('log')}` has no `step` column: it is not a training log.")
+    return loss_figure(log, self.w_step.value)
 
-    def loss():
-        run = ready_run()
-        with reading(run.file("log")): log = run.log()
-        if "step" not in log.columns: raise DashMessage(f"`{run.file('log')}` has no `step` column: it is not a training log.")
-        return loss_figure(log, w_step.value)
+# %% ../../nbs/dashboards/72_heatmaps.ipynb 16
+@patch
+def refresh(self: HeatmapDashboard, *_):
+    if self.busy: return
+    for slot, fn in ((self.s_hm, self.heatmap), (self.s_h, self.height), (self.s_loss, self.loss), (self.s_strip, self.strip)):
+        slot.fill(fn)
 
-    def refresh(*_):
-        if state["busy"]: return
-        for slot, fn in ((s_hm, heatmap), (s_h, height), (s_loss, loss), (s_strip, strip)): slot.fill(fn)
+@patch
+def _setup_run(self: HeatmapDashboard) -> str | None:
+    run = self.ready_run()
+    steps = run.snapshot_steps()
+    self.w_step.options = steps; self.w_step.value = steps[-1]
+    snap, broken = None, []
+    for st in reversed(steps):                      # the newest snapshot that can be read sets the image list
+        try: snap = load_snapshot(run, st); break
+        except DashMessage as e: broken.append(str(e))
+    if snap is None: raise DashMessage(broken[0])
+    n, T = snap["heatmaps"].shape[:2]
+    self.w_img.options = {f"image {i} (demo {int(snap['demo'][i])}, step {int(snap['sample_step'][i])})": i for i in range(n)}
+    self.w_img.value = 0
+    self.w_t.end = max(T - 1, 1); self.w_t.disabled = T == 1; self.w_t.value = min(self.w_t.value, T - 1)
+    if broken: return broken[0] if len(broken) == 1 else f"{len(broken)} snapshots could not be read; the first: {broken[0]}"
+    if len(steps) < 5:
+        return (f"`{run.path}` saved only {len(steps)} snapshot(s) ({steps}): the scrub is coarse. "
+                f"Runs trained with the current presets save about 20 (`train.snapshot_steps`).")
 
-    def on_run(*_):
-        def setup():
-            run = ready_run()
-            steps = run.snapshot_steps()
-            w_step.options = steps; w_step.value = steps[-1]
-            snap, broken = None, []
-            for st in reversed(steps):                      # the newest snapshot that can be read sets the image list
-                try: snap = load_snapshot(run, st); break
-                except DashMessage as e: broken.append(str(e))
-            if snap is None: raise DashMessage(broken[0])
-            n, T = snap["heatmaps"].shape[:2]
-            w_img.options = {f"image {i} (demo {int(snap['demo'][i])}, step {int(snap['sample_step'][i])})": i for i in range(n)}
-            w_img.value = 0
-            w_t.end = max(T - 1, 1); w_t.disabled = T == 1; w_t.value = min(w_t.value, T - 1)
-            if broken: return broken[0] if len(broken) == 1 else f"{len(broken)} snapshots could not be read; the first: {broken[0]}"
-            if len(steps) < 5:
-                return (f"`{run.path}` saved only {len(steps)} snapshot(s) ({steps}): the scrub is coarse. "
-                        f"Runs trained with the current presets save about 20 (`train.snapshot_steps`).")
-        state["busy"] = True
-        try: status.fill(setup)
-        finally: state["busy"] = False
-        refresh()
+@patch
+def on_run(self: HeatmapDashboard, *_):
+    self.busy = True
+    try: self.status.fill(self._setup_run)
+    finally: self.busy = False
+    self.refresh()
 
-    def on_exp(*_):
-        note, problem = experiment_note(exps[w_exp.value])
-        banner.objects = [alert(x, k) for x, k in ((problem, "danger"), (note, "info")) if x]
-        rs = runs_of[w_exp.value]
-        state["busy"] = True
-        try:
-            w_run.options = rs
-            w_run.value = next((r for r in rs if RunDir(exps[w_exp.value].path / r).snapshot_steps()), rs[0] if rs else None)
-        finally: state["busy"] = False
-        on_run()
-
-    w_exp.param.watch(on_exp, "value"); w_run.param.watch(on_run, "value")
-    for w in (w_step, w_img, w_t, w_where): w.param.watch(refresh, "value")
-    on_exp()
-    return pn.Column(header, banner, pn.Row(w_exp, w_run, w_img), pn.Row(w_step, w_t, where_box), status.panel,
-                     pn.Row(s_hm.panel, pn.Column(s_h.panel, s_loss.panel)), s_strip.panel,
-                     name="heatmaps", sizing_mode="stretch_width")
+@patch
+def on_exp(self: HeatmapDashboard, *_):
+    note, problem = experiment_note(self.exps[self.w_exp.value])
+    self.banner.objects = [alert(x, k) for x, k in ((problem, "danger"), (note, "info")) if x]
+    rs = self.runs_of[self.w_exp.value]
+    self.busy = True
+    try:
+        self.w_run.options = rs
+        self.w_run.value = next((r for r in rs if RunDir(self.exps[self.w_exp.value].path / r).snapshot_steps()), rs[0] if rs else None)
+    finally: self.busy = False
+    self.on_run()
