@@ -5,6 +5,7 @@
 # %% ../../nbs/dashboards/73_viewpoints.ipynb 2
 from __future__ import annotations
 from pathlib import Path
+from fastcore.basics import patch     # the dashboard's methods, a cell each
 import numpy as np
 from ..camera import view_key
 from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, click_plot, data_uri, episode_camera,
@@ -16,7 +17,7 @@ from ..runs import ExperimentDir, RunDir
 
 # %% auto 0
 __all__ = ['viewpoint_table', 'experiment_splits', 'experiment_seeds', 'has_viewpoints', 'polar_figure', 'rollout_figure',
-           'rollout_at', 'viewpoint_app']
+           'rollout_at', 'ViewpointDashboard', 'viewpoint_app']
 
 # %% ../../nbs/dashboards/73_viewpoints.ipynb 4
 def viewpoint_table(ex: ExperimentDir, split: str, seed: int | None = None, problems: list | None = None) -> dict:
@@ -119,122 +120,147 @@ def rollout_at(ex: ExperimentDir, rollout: dict) -> dict:
     return dict(frames=frames, source=source, uv=trajectory_pixels(cam, r.eef), outcome=r.outcome, result=r, camera=cam)
 
 # %% ../../nbs/dashboards/73_viewpoints.ipynb 12
+class ViewpointDashboard:
+    """The viewpoint page over the runs under `root` (default: `runs_root()`): one polar plot per model (PLACE per
+    viewpoint, kept and updated in place), and for the clicked viewpoint each model's rollout there."""
+    def __init__(self, root=None):
+        import panel as pn
+        pn.extension("plotly")
+        self.root = Path(root) if root is not None else runs_root()
+        self.exps = exps = find_experiments(self.root)
+        self.header = pn.pane.Markdown(f"## Success over camera viewpoints\nRuns root: `{self.root}`", sizing_mode="stretch_width")
+        if not exps: return
+        order = sorted(exps, key=lambda n: (not _safe_has_viewpoints(exps[n]), n))
+        self.w_exp = pn.widgets.Select(name="experiment", options=order, value=order[0], width=240)
+        self.w_split = pn.widgets.Select(name="split", width=120)
+        self.w_seed = pn.widgets.Select(name="seed", width=100)
+        self.selected, self.busy, self.tab, self.problems, self.note = None, False, {}, [], (None, None)
+        self.cfg = dict(displayModeBar=False)
+        self.banner = pn.Column(sizing_mode="stretch_width")
+        self.plots = pn.Row(sizing_mode="stretch_width")
+        self.panes = {}                                      # model → its polar ClickPlot (kept, updated in place)
+        self.s_plots = Slot(pn.pane.Markdown("", visible=False))
+        self.hint = pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
+        self.title = pn.pane.Markdown("", name="detail-title")
+        self.cards = {}                                      # model → (header HTML, Slot of first frame, Slot of last frame)
+        self.cards_row = pn.FlexBox(sizing_mode="stretch_width")
+        self.w_exp.param.watch(self.on_exp, "value")
+        for w in (self.w_split, self.w_seed): w.param.watch(self.rebuild, "value")
+        self.on_exp()
+
+    def panel(self):
+        "The page: controls, the polar plots, the hint or the clicked viewpoint's title, the rollout cards."
+        import panel as pn
+        if not self.exps: return pn.Column(self.header, alert(no_runs_message(self.root)), name="viewpoints")
+        return pn.Column(self.header, self.banner, pn.Row(self.w_exp, self.w_split, self.w_seed), self.s_plots.panel, self.plots,
+                         self.hint, self.title, self.cards_row, name="viewpoints", sizing_mode="stretch_width")
+
+    def models(self) -> list: return sorted(self.tab, key=lambda m: (m != "para", m))
+
 def viewpoint_app(root=None):
     "The viewpoint dashboard over the runs under `root` (default: `runs_root()`)."
-    import panel as pn
-    pn.extension("plotly")
-    root = Path(root) if root is not None else runs_root()
-    exps = find_experiments(root)
-    header = pn.pane.Markdown(f"## Success over camera viewpoints\nRuns root: `{root}`", sizing_mode="stretch_width")
-    if not exps: return pn.Column(header, alert(no_runs_message(root)), name="viewpoints")
-    order = sorted(exps, key=lambda n: (not _safe_has_viewpoints(exps[n]), n))
-    w_exp = pn.widgets.Select(name="experiment", options=order, value=order[0], width=240)
-    w_split = pn.widgets.Select(name="split", width=120)
-    w_seed = pn.widgets.Select(name="seed", width=100)
-    state = dict(selected=None, busy=False, tab={})
-    cfg = dict(displayModeBar=False)
-    banner = pn.Column(sizing_mode="stretch_width")
-    plots = pn.Row(sizing_mode="stretch_width")
-    panes = {}                                              # model → its polar ClickPlot (kept, updated in place)
-    s_plots = Slot(pn.pane.Markdown("", visible=False))
-    hint = pn.pane.Markdown("*Click a viewpoint in a polar plot to see its camera's frame and each model's rollout there.*")
-    title = pn.pane.Markdown("", name="detail-title")
-    cards = {}                                              # model → (header HTML, Slot of first frame, Slot of last frame)
-    cards_row = pn.FlexBox(sizing_mode="stretch_width")
-
-    def models(): return sorted(state["tab"], key=lambda m: (m != "para", m))
-
-    def load_table():
-        ex = exps[w_exp.value]
-        if w_split.value is None:
-            raise DashMessage(f"`{ex.path}`: no run has been evaluated yet (no `<run>/eval/<split>/eval.json`). "
-                              f"Run the experiment's evaluation first.")
-        problems = []
-        tab = viewpoint_table(ex, w_split.value, w_seed.value, problems)
-        state["problems"] = problems
-        if not tab: raise DashMessage(f"`{ex.path}`: no trained-model rollouts on split `{w_split.value}`.")
-        return tab
-
-    def on_click(points):
-        pts = [p for p in points if p.get("customdata") is not None]    # the selection ring carries none
-        if pts:
-            state["selected"] = tuple(float(x) for x in pts[0]["customdata"])
-            draw_polars(); draw_detail()
-
-    def draw_polars():
-        for m in models(): panes[m].figure = figure_json(polar_figure(state["tab"][m], m.upper(), state["selected"]))
-
-    def rebuild(*_):
-        if state["busy"]: return
-        state["selected"] = None; state["problems"] = []
-        def build():
-            state["tab"] = load_table()
-            for m in models():
-                if m not in panes:
-                    panes[m] = click_plot(polar_figure(state["tab"][m], m.upper()), on_click, config=cfg, name=f"polar-{m}")
-                    cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=cfg)), Slot(pn.pane.Plotly(None, config=cfg)))
-            draw_polars()
-            row = [panes[m] for m in models()]
-            if all(len(v) == 1 for v in state["tab"].values()):
-                row.append(alert("Every rollout of this split was seen from the default camera: pick a viewpoint experiment.", "info"))
-            plots.objects = row
-            return ""
-        if not s_plots.fill(build): state["tab"] = {}; plots.objects = []
-        s_plots.pane.visible = False
-        show_banner(); draw_detail()
-
-    def show_banner():
-        note, problem = state.get("note", (None, None))
-        probs = ([problem] if problem else []) + state.get("problems", [])
-        banner.objects = ([alert(problems_text(probs), "danger")] if probs else []) + ([alert(note, "info")] if note else [])
-
-    def draw_detail():
-        key = state["selected"]
-        hint.visible = key is None
-        title.object = "" if key is None else f"### Viewpoint θ = {key[0]:g}°, φ = {key[1]:g}°"
-        shown = []
-        for m in (models() if key is not None else []):
-            head, first, last = cards[m]
-            rs = state["tab"][m].get(key, [])
-            if not rs: continue
-            r = rs[0]; c = OUTCOME_COLORS.get(r["outcome"], "#777")
-            more = f" ({len(rs) - 1} more here)" if len(rs) > 1 else ""
-            head.object = (f'<b>{m.upper()}</b> · {r["run"]} · episode {r["episode_index"]}{more} · <span class="outcome" '
-                           f'style="background:{c};color:white;padding:2px 6px;border-radius:4px">{r["outcome"]}</span>')
-            box = {}
-            def fig():
-                a = rollout_at(exps[w_exp.value], r)
-                if a["frames"] is None:
-                    raise DashMessage(f"No frames or thumbnail were saved for this rollout (`{exps[w_exp.value].path / r['run']}/eval/"
-                                      f"{r['split']}/`): it was evaluated before every rollout got a thumbnail.")
-                box.update(a)
-                small = " (thumbnail)" if a["source"] == "thumbnail" else ""
-                return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory" + small,
-                                      scale=max(1, 256 // a["frames"].shape[2]))
-            ok = first.fill(fig)
-            last.fill(lambda: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame",
-                                             scale=max(1, 256 // box["frames"].shape[2])) if ok else None)
-            shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=650,
-                                   styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
-        cards_row.objects = shown
-
-    def on_exp(*_):
-        ex = exps[w_exp.value]
-        state["note"] = experiment_note(ex)
-        splits, seeds = experiment_splits(ex), experiment_seeds(ex)
-        state["busy"] = True                                # one rebuild, not one per widget change
-        try:
-            w_split.options = splits; w_split.value = "test" if "test" in splits else (splits[0] if splits else None)
-            w_seed.options = seeds; w_seed.value = seeds[0] if seeds else None
-        finally: state["busy"] = False
-        rebuild()
-
-    w_exp.param.watch(on_exp, "value")
-    for w in (w_split, w_seed): w.param.watch(rebuild, "value")
-    on_exp()
-    return pn.Column(header, banner, pn.Row(w_exp, w_split, w_seed), s_plots.panel, plots, hint, title, cards_row,
-                     name="viewpoints", sizing_mode="stretch_width")
+    return ViewpointDashboard(root).panel()
 
 def _safe_has_viewpoints(ex) -> bool:
     try: return has_viewpoints(ex)
     except Exception: return False
+
+# %% ../../nbs/dashboards/73_viewpoints.ipynb 14
+@patch
+def load_table(self: ViewpointDashboard) -> dict:
+    "viewpoint_table of the chosen experiment, split and seed; a `DashMessage` when there is nothing to show."
+    ex = self.exps[self.w_exp.value]
+    if self.w_split.value is None:
+        raise DashMessage(f"`{ex.path}`: no run has been evaluated yet (no `<run>/eval/<split>/eval.json`). "
+                          f"Run the experiment's evaluation first.")
+    problems = []
+    tab = viewpoint_table(ex, self.w_split.value, self.w_seed.value, problems)
+    self.problems = problems
+    if not tab: raise DashMessage(f"`{ex.path}`: no trained-model rollouts on split `{self.w_split.value}`.")
+    return tab
+
+@patch
+def on_click(self: ViewpointDashboard, points):
+    pts = [p for p in points if p.get("customdata") is not None]    # the selection ring carries none
+    if pts:
+        self.selected = tuple(float(x) for x in pts[0]["customdata"])
+        self.draw_polars(); self.draw_detail()
+
+@patch
+def draw_polars(self: ViewpointDashboard):
+    for m in self.models(): self.panes[m].figure = figure_json(polar_figure(self.tab[m], m.upper(), self.selected))
+
+# %% ../../nbs/dashboards/73_viewpoints.ipynb 16
+@patch
+def _build_plots(self: ViewpointDashboard) -> str:
+    import panel as pn
+    self.tab = self.load_table()
+    for m in self.models():
+        if m not in self.panes:
+            self.panes[m] = click_plot(polar_figure(self.tab[m], m.upper()), self.on_click, config=self.cfg, name=f"polar-{m}")
+            self.cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=self.cfg)), Slot(pn.pane.Plotly(None, config=self.cfg)))
+    self.draw_polars()
+    row = [self.panes[m] for m in self.models()]
+    if all(len(v) == 1 for v in self.tab.values()):
+        row.append(alert("Every rollout of this split was seen from the default camera: pick a viewpoint experiment.", "info"))
+    self.plots.objects = row
+    return ""
+
+@patch
+def rebuild(self: ViewpointDashboard, *_):
+    if self.busy: return
+    self.selected, self.problems = None, []
+    if not self.s_plots.fill(self._build_plots): self.tab = {}; self.plots.objects = []
+    self.s_plots.pane.visible = False
+    self.show_banner(); self.draw_detail()
+
+@patch
+def show_banner(self: ViewpointDashboard):
+    note, problem = self.note
+    probs = ([problem] if problem else []) + self.problems
+    self.banner.objects = ([alert(problems_text(probs), "danger")] if probs else []) + ([alert(note, "info")] if note else [])
+
+@patch
+def on_exp(self: ViewpointDashboard, *_):
+    ex = self.exps[self.w_exp.value]
+    self.note = experiment_note(ex)
+    splits, seeds = experiment_splits(ex), experiment_seeds(ex)
+    self.busy = True                                    # one rebuild, not one per widget change
+    try:
+        self.w_split.options = splits; self.w_split.value = "test" if "test" in splits else (splits[0] if splits else None)
+        self.w_seed.options = seeds; self.w_seed.value = seeds[0] if seeds else None
+    finally: self.busy = False
+    self.rebuild()
+
+# %% ../../nbs/dashboards/73_viewpoints.ipynb 18
+@patch
+def draw_detail(self: ViewpointDashboard):
+    import panel as pn
+    key = self.selected
+    self.hint.visible = key is None
+    self.title.object = "" if key is None else f"### Viewpoint θ = {key[0]:g}°, φ = {key[1]:g}°"
+    ex, shown = self.exps[self.w_exp.value], []
+    for m in (self.models() if key is not None else []):
+        head, first, last = self.cards[m]
+        rs = self.tab[m].get(key, [])
+        if not rs: continue
+        r = rs[0]; c = OUTCOME_COLORS.get(r["outcome"], "#777")
+        more = f" ({len(rs) - 1} more here)" if len(rs) > 1 else ""
+        head.object = (f'<b>{m.upper()}</b> · {r["run"]} · episode {r["episode_index"]}{more} · <span class="outcome" '
+                       f'style="background:{c};color:white;padding:2px 6px;border-radius:4px">{r["outcome"]}</span>')
+        box = {}
+        def fig(r=r, box=box):
+            a = rollout_at(ex, r)
+            if a["frames"] is None:
+                raise DashMessage(f"No frames or thumbnail were saved for this rollout (`{ex.path / r['run']}/eval/"
+                                  f"{r['split']}/`): it was evaluated before every rollout got a thumbnail.")
+            box.update(a)
+            small = " (thumbnail)" if a["source"] == "thumbnail" else ""
+            return rollout_figure(a["frames"][0], a["uv"], a["outcome"], "camera frame (start) + trajectory" + small,
+                                  scale=max(1, 256 // a["frames"].shape[2]))
+        ok = first.fill(fig)
+        last.fill(lambda box=box: rollout_figure(box["frames"][-1], box["uv"], box["outcome"], "last frame",
+                                                 scale=max(1, 256 // box["frames"].shape[2])) if ok else None)
+        shown.append(pn.Column(head, pn.Row(first.panel, last.panel), width=650,
+                               styles={"border": f"3px solid {c}", "border-radius": "6px", "padding": "4px"}))
+    self.cards_row.objects = shown
