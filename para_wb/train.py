@@ -285,7 +285,36 @@ def _resume_or_start(run_dir: Path, cfg: Config, stats, dataset_path, model, opt
     for p in (run_dir / RUN_FILES["snapshots"]).glob("step_*.npz"): p.unlink()
     return 0, 0.0
 
-# %% ../nbs/17_train.ipynb 18
+# %% ../nbs/17_train.ipynb 19
+def _optimizer(model: nn.Module, tc, use_amp: bool, amp_dtype):
+    "AdamW over the model's parameter groups (backbone, heads), the warmup + cosine schedule, a grad scaler (fp16 only)."
+    groups = (model.param_groups(tc.lr, tc.backbone_lr, tc.weight_decay) if hasattr(model, "param_groups")
+              else _param_groups(model, tc))
+    opt = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, tc.steps, tc.warmup_steps))
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    return opt, sched, scaler
+
+def _update(model: nn.Module, batch: dict, opt, sched, scaler, tc, device, use_amp: bool, amp_dtype) -> tuple:
+    "One update: forward (under autocast), backward, unscale, clip, step; returns (the losses, the gradient norm, the rates it used)."
+    with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+        out = model.training_losses(batch) if hasattr(model, "training_losses") else model(batch)
+    loss = out["loss"]
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    grad_norm = torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], tc.grad_clip)
+    lrs = {g.get("name", "heads"): g["lr"] for g in opt.param_groups}    # the rates this update used
+    scaler.step(opt); scaler.update(); sched.step()
+    return out, grad_norm, lrs
+
+def _run_files(run_dir: Path) -> dict:
+    "Where a run's checkpoint, model, log and snapshots are (train's result lists them)."
+    return dict(checkpoint=str(run_dir / RUN_FILES["checkpoint"]), model=str(run_dir / RUN_FILES["model"]),
+                log=str(run_dir / RUN_FILES["log"]),
+                snapshots=[str(p) for p in sorted((run_dir / RUN_FILES["snapshots"]).glob("step_*.npz"))])
+
+# %% ../nbs/17_train.ipynb 20
 def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool] | None = None,
           val_filter: Callable[[dict], bool] | None = None, progress: bool = True, resume: bool = True,
           stop_after: int | None = None, model_fn: Callable[[Config, DatasetStats], nn.Module] | None = None) -> dict:
@@ -297,12 +326,7 @@ def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], boo
     device, use_amp, amp_dtype = _training_device(tc)
     train_demos, stats, model, ds, val_ds, snap_batch = _training_data(cfg, dataset_path, demo_filter, val_filter, model_fn, device)
 
-    # --- optimizer (two groups), warmup+cosine schedule, grad scaler ---------------------------------------------------
-    groups = (model.param_groups(tc.lr, tc.backbone_lr, tc.weight_decay) if hasattr(model, "param_groups")
-              else _param_groups(model, tc))
-    opt = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, tc.steps, tc.warmup_steps))
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    opt, sched, scaler = _optimizer(model, tc, use_amp, amp_dtype)
 
     # --- resume or start over ---------------------------------------------------------------------------------------
     ckpt_path = run_dir / RUN_FILES["checkpoint"]
@@ -330,16 +354,7 @@ def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], boo
     it = iter(loader)
     try:
         while step < end:
-            batch = _to_device(next(it), device)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                out = model.training_losses(batch) if hasattr(model, "training_losses") else model(batch)
-            loss = out["loss"]
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            grad_norm = torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], tc.grad_clip)
-            lrs = {g.get("name", "heads"): g["lr"] for g in opt.param_groups}    # the rates this update used
-            scaler.step(opt); scaler.update(); sched.step()
+            out, grad_norm, lrs = _update(model, _to_device(next(it), device), opt, sched, scaler, tc, device, use_amp, amp_dtype)
             step += 1
             for k, v in out.items():                        # accumulate on the device; one sync per log interval
                 if torch.is_tensor(v) and v.numel() == 1: sums[k] = sums.get(k, 0.0) + v.detach().float()
@@ -374,11 +389,10 @@ def _train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], boo
     seconds = time.time() - t_start
     n_img = (step - start_step) * tc.batch_size
     result = dict(run_dir=str(run_dir), steps=step, start_step=start_step, finished=step >= tc.steps,
-                final_loss=last.get("loss"), final=last, seconds=seconds, train_seconds=time.time() - t_run,
-                img_per_s=n_img / max(time.time() - t_run, 1e-9), device=str(device), amp=use_amp,
-                n_train_demos=len(train_demos), n_train_samples=len(ds), n_val_demos=len(val_ds.demo_meta),
-                checkpoint=str(ckpt_path), model=str(run_dir / RUN_FILES["model"]), log=str(run_dir / RUN_FILES["log"]),
-                snapshots=[str(p) for p in sorted((run_dir / RUN_FILES["snapshots"]).glob("step_*.npz"))])
+                  final_loss=last.get("loss"), final=last, seconds=seconds, train_seconds=time.time() - t_run,
+                  img_per_s=n_img / max(time.time() - t_run, 1e-9), device=str(device), amp=use_amp,
+                  n_train_demos=len(train_demos), n_train_samples=len(ds), n_val_demos=len(val_ds.demo_meta),
+                  **_run_files(run_dir))
     if result["finished"]: save_json(run_dir / RUN_FILES["train"], {k: v for k, v in result.items() if k != "final"})
     return result
 
@@ -390,7 +404,7 @@ def train(cfg: Config, dataset_path, run_dir, demo_filter: Callable[[dict], bool
         return _train(cfg, dataset_path, run_dir, demo_filter=demo_filter, val_filter=val_filter, progress=progress,
                       resume=resume, stop_after=stop_after, model_fn=model_fn)
 
-# %% ../nbs/17_train.ipynb 41
+# %% ../nbs/17_train.ipynb 43
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m para_wb.train", description="Train a PARA / baseline policy (resumable).")
     p.add_argument("--preset", default="cpu", help=f"preset name ({', '.join(list_presets())}) or a .yaml config path")
@@ -417,6 +431,6 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in r.items() if k not in ("final", "snapshots")}, indent=1, default=str))
     return r
 
-# %% ../nbs/17_train.ipynb 42
+# %% ../nbs/17_train.ipynb 44
 #| eval: false
 if __name__ == "__main__": main()
