@@ -277,9 +277,11 @@ def main(argv=None) -> int:
     p.add_argument("--task", default=DEFAULT_TASK, help="the task instruction stored in meta/tasks.parquet")
     p.add_argument("--fps", type=int, default=None, help="frames per second (default: the dataset's control rate)")
     p.add_argument("--data-file-mb", type=float, default=DATA_FILE_MB, help="start a new data parquet file past this size")
+    p.add_argument("--demos", type=int, nargs="+", default=None, help="export only these demo ids, in this order (e.g. an experiment's training demos)")
     a = p.parse_args(argv)
     try:
-        s = export_lerobot(a.dataset, a.out_dir, overwrite=a.overwrite, task=a.task, fps=a.fps, data_file_mb=a.data_file_mb)
+        s = export_lerobot(a.dataset, a.out_dir, overwrite=a.overwrite, task=a.task, fps=a.fps, data_file_mb=a.data_file_mb,
+                           demos=a.demos)
     except (ExportError, DatasetError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
     print(f"wrote {s['out_dir']}: {s['total_episodes']} episodes, {s['total_frames']} frames at {s['fps']} fps, "
