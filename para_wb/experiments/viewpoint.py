@@ -4,7 +4,7 @@
 
 # %% ../../nbs/viewpoint.ipynb 3
 from __future__ import annotations
-import dataclasses, os, sys, time
+import dataclasses, os, sys, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -19,6 +19,7 @@ from .report import results_markdown
 from .program import ExperimentProgram
 from .positions import dataset_name as positions_dataset_name
 from ..files import atomic_write_text, save_figure
+from ..records import has_records, restore_experiment_dir
 from ..runs import ExperimentDir
 from ..analysis.significance import cluster_bootstrap_rate, compare_models, comparison_markdown, rollout_frame, wilson_interval
 
@@ -376,13 +377,23 @@ class ViewpointExperiment(ExperimentProgram):
         far_viewpoint_rollouts(self.args, self.split_name, results, self.figures_dir / "far_viewpoint_rollouts.png")
 
     def _each_split(self, results_of) -> dict:
-        "For each split: `results_of(its program)` (which writes its reports); then the overview."
+        """For each split: `results_of(its program)` (which writes its reports); then the overview, which also shows the
+        other splits that have results (in their run folder, else restored from their committed records)."""
         splits, cfg = _split_views(self.args)
         out = {}
         for name in self.args.splits:
             sub = self.for_split(name)
             out[name] = dict(results_of(sub), out_dir=sub.args.out_dir)
-        overview(out, splits, self.args.figures_dir, cfg)
+        with tempfile.TemporaryDirectory() as tmp:
+            shown = dict(out)
+            for name in SPLIT_NAMES:
+                if name in out: continue
+                sub = self.for_split(name)
+                if sub.run_dir.results_file.exists(): shown[name] = dict(sub.run_dir.results(), out_dir=sub.args.out_dir)
+                elif has_records(sub.figures_dir / "records"):
+                    ex = restore_experiment_dir(sub.figures_dir / "records", Path(tmp) / name)
+                    shown[name] = dict(ex.results(), out_dir=str(ex.path))
+            overview({n: shown[n] for n in SPLIT_NAMES if n in shown}, splits, self.args.figures_dir, cfg)
         return out
 
     def run(self) -> dict:
