@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from para_wb.policies.lerobot_act import lerobot_env, lerobot_train_command  # noqa: E402
 
 
 def main(argv=None):
@@ -34,13 +36,10 @@ def main(argv=None):
                    check=True, cwd=ROOT, capture_output=True, text=True)
     tmp = tempfile.mkdtemp(prefix="bench_lerobot_act_")
     try:
-        cmd = [py, "-m", "lerobot.scripts.lerobot_train", "--dataset.repo_id=para_wb/bench",
-               f"--dataset.root={os.path.abspath(a.export_dir)}", "--policy.type=act", "--policy.device=cpu",
-               "--policy.push_to_hub=false", "--policy.pretrained_backbone_weights=null",
-               f"--policy.chunk_size={a.chunk}", f"--policy.n_action_steps={a.chunk}", f"--batch_size={a.batch}",
-               f"--steps={a.steps}", "--num_workers=0", "--eval_freq=0", f"--log_freq={a.log_freq}",
-               "--save_checkpoint=false", f"--output_dir={tmp}/train", "--wandb.enable=false"]
-        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=f"{tmp}/hf", WANDB_MODE="disabled")
+        # the command and environment para_wb's own LeRobot arm uses (para_wb.policies.lerobot_act), no checkpoint saved
+        cmd = lerobot_train_command(py, a.export_dir, f"{tmp}/train", a.steps, a.batch, a.chunk, seed=0, log_freq=a.log_freq,
+                                    extra=["--save_checkpoint=false"])
+        env = lerobot_env(f"{tmp}/hf")
         env.pop("PYTHONPATH", None)
         load0 = os.getloadavg(); t0 = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp)
@@ -51,7 +50,6 @@ def main(argv=None):
     if r.returncode != 0: sys.exit(f"lerobot_train failed (exit {r.returncode}):\n{log[-3000:]}")
     updt = [float(x) for x in re.findall(r"updt_s:([0-9.]+)", log)]
     data = [float(x) for x in re.findall(r"data_s:([0-9.]+)", log)]
-    params = re.findall(r"num_learnable_params=([0-9]+)|\(([0-9.]+[KMB]?)\)", log)
     kept = updt[1:] or updt
     step = statistics.median(kept)
     lr = dict(policy="lerobot act (defaults: resnet18 from scratch, dim_model 512, VAE)", batch=a.batch, chunk=a.chunk,
@@ -69,7 +67,6 @@ def main(argv=None):
                export_dir=a.export_dir, lerobot_act=lr, para_wb=ours, throughput_ratios=ratios,
                note="training throughput (images per second of one update) on this machine in one run: LeRobot's ACT by "
                     "LeRobot's own log (update time; data time apart), ours by bench_models on a fixed batch; see loadavg")
-    sys.path.insert(0, ROOT)
     from para_wb.files import save_json
     save_json(a.out, res)
     print(f"LeRobot ACT: {lr['step_s_median']} s/step at batch {a.batch} = {lr['img_per_s']} img/s (load {load0[0]:.1f})"

@@ -14,10 +14,10 @@ from .files import atomic_path, atomic_write_text, save_json
 from .analysis.significance import wilson_interval
 
 # %% auto 0
-__all__ = ['OUTCOMES', 'THUMB_SIZE', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction', 'PolicyOutputError', 'Episode',
-           'episodes_at', 'rollout_outcome', 'RolloutResult', 'thumbnail', 'summarize', 'success_table',
-           'table_markdown', 'save_results', 'thumb_path', 'save_thumbnail', 'load_thumbnail', 'load_results',
-           'load_frames']
+__all__ = ['OUTCOMES', 'THUMB_SIZE', 'TABLE_COLUMNS', 'CSV_COLUMNS', 'Observation', 'Prediction', 'binarize_gripper',
+           'PolicyOutputError', 'Episode', 'episodes_at', 'rollout_outcome', 'RolloutResult', 'thumbnail', 'summarize',
+           'success_table', 'table_markdown', 'save_results', 'thumb_path', 'save_thumbnail', 'load_thumbnail',
+           'load_results', 'load_frames']
 
 # %% ../nbs/04_rollouts.ipynb 5
 @dataclass
@@ -34,6 +34,11 @@ class Prediction:
     "T future grip-site waypoints (world, m) and gripper commands in [-1, 1] (-1 open, +1 closed)."
     waypoints: np.ndarray           # (T, 3)
     gripper: np.ndarray             # (T,)
+
+def binarize_gripper(g) -> np.ndarray:
+    """The evaluator's gripper command for every policy: +1 (closed) where `g` > 0, else -1 (open). PARA decodes a bin
+    centre (e.g. ±0.97), a regressor any value in (-1, 1): one rule, so no policy squeezes the bowl less than another."""
+    return np.where(np.asarray(g, float) > 0, 1.0, -1.0)
 
 class PolicyOutputError(ValueError):
     "A policy's `predict` returned something the evaluator cannot execute."

@@ -11,7 +11,7 @@ tampered export; the file layout and parquet schema are compared with a dataset 
 venv takes longer than a test may (several minutes, ~6 GB), so the slow tests use it only when it already exists and
 skip, saying how to create it, otherwise.
 """
-import io, json, os, subprocess, sys
+import io, json, subprocess
 from pathlib import Path
 
 import numpy as np
@@ -197,7 +197,9 @@ def test_bad_arguments_are_one_line_errors(tiny_dataset_path, tmp_path):
 # ---------------------------------------------------------------- slow: LeRobot's own code, in LeRobot's venv
 
 def _lerobot_python():
-    venv = Path(os.environ.get("PARA_WB_LEROBOT_VENV", Path.home() / ".cache/para_wb/lerobot-venv"))
+    "LeRobot's interpreter (para_wb.policies.lerobot_act.lerobot_python), set-up re-checked; skips where it was never created."
+    from para_wb.policies.lerobot_act import lerobot_venv
+    venv = lerobot_venv()
     if not (venv / ".para_wb_lerobot_stamp").is_file():
         pytest.skip(f"LeRobot's venv is not set up at {venv}: run `bash scripts/setup_lerobot.sh` once (several minutes, "
                     f"~6 GB); the test does not create it itself")
@@ -207,7 +209,8 @@ def _lerobot_python():
 
 
 def _run_check(py, *args, env_home):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=str(env_home))
+    from para_wb.policies.lerobot_act import lerobot_env
+    env = lerobot_env(env_home)
     env.pop("PYTHONPATH", None)
     return subprocess.run([py, str(ROOT / "scripts/lerobot_check.py"), *args], capture_output=True, text=True,
                           timeout=900, env=env)
@@ -223,7 +226,7 @@ def test_lerobot_loads_the_export(exported, tiny_dataset_path, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     assert "OK: LeRobotDataset read" in r.stdout
     # The checker itself can fail: an export whose actions are the current state (no shift) is caught.
-    import shutil, pyarrow as pa
+    import shutil
     bad = tmp_path / "bad"; shutil.copytree(out, bad)
     f = bad / "data/chunk-000/file-000.parquet"
     t = pq.read_table(f)
@@ -268,14 +271,12 @@ def test_lerobot_act_trains_on_the_export(exported, tmp_path):
     "LeRobot's own training script trains a (tiny) ACT on the export for a few steps, offline, and saves a checkpoint."
     py = _lerobot_python()
     _, out = exported
+    from para_wb.policies.lerobot_act import lerobot_env, lerobot_train_command
     run = tmp_path / "train"
-    cmd = [py, "-m", "lerobot.scripts.lerobot_train", "--dataset.repo_id=para_wb/tiny", f"--dataset.root={out}",
-           "--policy.type=act", "--policy.device=cpu", "--policy.push_to_hub=false",
-           "--policy.pretrained_backbone_weights=null", "--policy.chunk_size=4", "--policy.n_action_steps=4",
-           "--policy.dim_model=32", "--policy.dim_feedforward=64", "--policy.n_heads=2", "--policy.n_encoder_layers=1",
-           "--policy.n_decoder_layers=1", "--policy.latent_dim=8", "--batch_size=4", "--steps=4", "--num_workers=0",
-           "--eval_freq=0", "--log_freq=1", "--save_freq=4", f"--output_dir={run}", "--wandb.enable=false"]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=str(tmp_path / "hf"), WANDB_MODE="disabled")
+    tiny = ["--policy.dim_model=32", "--policy.dim_feedforward=64", "--policy.n_heads=2", "--policy.n_encoder_layers=1",
+            "--policy.n_decoder_layers=1", "--policy.latent_dim=8"]
+    cmd = lerobot_train_command(py, out, run, steps=4, batch=4, chunk=4, seed=0, log_freq=1, extra=tiny)
+    env = lerobot_env(tmp_path / "hf")
     env.pop("PYTHONPATH", None)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env, cwd=tmp_path)
     log = r.stdout + r.stderr
@@ -316,3 +317,37 @@ def test_lerobot_act_trains_and_rolls_out_in_our_evaluator(tiny_dataset_path, tm
     res = evaluate_episodes(cfg, LeRobotCheckpoint(tmp_path / "act/pretrained_model", name="lerobot_act"), eps, workers=2,
                             progress=False)
     assert sorted(r.position_id for r in res) == [0, 1] and all(r.n_steps == 4 and r.outcome in ("PLACE", "GRASP", "MISS") for r in res)
+
+
+@pytest.mark.slow
+def test_lerobot_act_arm_in_an_experiment(tmp_path):
+    """LeRobot's ACT as a third arm of the Left -> Right smoke experiment, through the runner: trained by LeRobot's script
+    on an export of exactly the split's training demos, evaluated on the same validation and test episodes as our ACT,
+    its test evaluation logged and keyed by its model file, reported beside ours; a second call reuses everything."""
+    _lerobot_python()
+    from para_wb.experiments import left_right as L
+    from para_wb.experiments.reuse import file_key
+    from para_wb.files import load_json
+    from para_wb.policies.lerobot_act import LeRobotACTArm
+    from para_wb.runs import ExperimentDir
+    args = L.LeftRightArgs(smoke=True, models=["act", "lerobot_act"], ablations=[], workers=1, progress=False,
+                           out_dir=str(tmp_path / "left_right")).for_run()
+    res = L.LeftRightExperiment(args).run()
+    ex = ExperimentDir(args.out_dir)
+    run = ex.run("lerobot_act", 0)
+    info = load_json(run.file("train"))
+    assert (info["kind"], info["steps"], info["chunk"], info["batch"]) == ("lerobot_act", 3, 4, 4)      # smoke: as our arms
+    assert load_json(run.path / "lerobot_export" / lx.MARKER)["source_demos"] == res["train_ids"]
+    for sp in ("val", "test"):
+        ours, theirs = (load_json(ex.run(k, 0).eval_dir(sp) / "eval.json") for k in ("act", "lerobot_act"))
+        assert [(r["bowl_x"], r["bowl_y"]) for r in theirs["rollouts"]] == [(r["bowl_x"], r["bowl_y"]) for r in ours["rollouts"]], sp
+        assert theirs["extra"]["key"]["episodes"] == ours["extra"]["key"]["episodes"]
+        assert theirs["extra"]["key"]["model"] == file_key(LeRobotACTArm.model_file(run.path))
+        assert res["splits"][sp]["models"]["lerobot_act"]["n"] == len(theirs["rollouts"]) == 2
+    assert len(res["splits"]["test"]["comparisons"]) == 1             # act (the first arm) vs LeRobot's ACT, paired
+    assert sum(e["run"] == run.name for e in load_json(ex.test_log)) == 1
+    assert "LeRobot ACT" in (tmp_path / "left_right" / "figures" / "results.md").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in run.path.rglob("*.json")}
+    again = L.LeftRightExperiment(args).run()
+    assert {p: p.stat().st_mtime_ns for p in run.path.rglob("*.json")} == stamps, "a finished LeRobot arm was redone"
+    assert again["splits"]["test"]["models"]["lerobot_act"] == res["splits"]["test"]["models"]["lerobot_act"]

@@ -12,10 +12,12 @@ from ..dataset.storage import DatasetError
 from ..files import FolderLockedError
 from ..sim.scene import SetupError
 from ..train import TrainError
+from ..policies.lerobot_act import LeRobotSetupError
 
-# Errors that are the user's mistake (a bad config key or value, a missing dataset, a busy run folder, a missing set-up):
+# Errors that are the user's mistake (a bad config key or value, a missing dataset, a busy run folder, a missing set-up,
+# LeRobot's environment not created):
 # the command lines print them as one line, without a traceback (PARA_WB_TRACEBACK=1 shows it).
-USER_ERRORS = (ConfigError, DatasetError, TrainError, FolderLockedError, SetupError)
+USER_ERRORS = (ConfigError, DatasetError, TrainError, FolderLockedError, SetupError, LeRobotSetupError)
 from fastcore.basics import patch     # methods added to a class in later cells (one idea per cell)
 
 # %% auto 0

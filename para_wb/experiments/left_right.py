@@ -70,6 +70,11 @@ CANDIDATES = {
     # cheaper PARA heads, for the training-speed bar (>= 0.85x the bare backbone; bench_models: 16 x 16 grid 0.93x, no 3x3 convs 0.88x)
     "para_g16_pred16": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16", "policy.para.pred_size=16"] + C3),
     "para_g16_noconv": ("para", ["policy.para.volume_target=bilinear", "policy.para.decode=refine", "demos.grid=16", "policy.para.conv_layers=0"]),
+    # LeRobot's ACT (a third arm, issue 23): its budget and chunk, on the preset's demos. Defaults = as our arms
+    # (train.steps updates at train.batch_size, chunk = dataset.horizon); a shorter chunk; twice the updates
+    "lerobot_act_default": ("lerobot_act", []),
+    "lerobot_act_chunk4": ("lerobot_act", ["policy.lerobot_act.chunk=4"]),
+    "lerobot_act_steps4000": ("lerobot_act", ["policy.lerobot_act.steps=4000"]),
 }
 CHOICES = [
     dict(choice="PARA volume target and decoding", candidates=["para_bilinear_refine", "para_onehot_argmax"]),

@@ -14,7 +14,7 @@ from ..eval.loop import SamePolicy, evaluate_episodes
 from ..eval.reference import ExpertOraclePolicy, ReplayPolicy
 from ..execution import get_executor
 from ..files import atomic_write_text, folder_lock, load_json, save_json
-from ..policies.factory import check_policies
+from ..policies.factory import EXTERNAL_POLICIES, check_policies
 from ..policies.adapter import CheckpointPolicy
 from ..runs import ExperimentDir, RunDir
 from ..train import train
@@ -25,18 +25,28 @@ from .results import collect_results, previous_calls, test_log_counts
 from .report import validation_markdown
 
 # %% auto 0
-__all__ = ['train_run', 'evaluate_run', 'append_log', 'run_validation', 'train_and_evaluate', 'training_resources',
+__all__ = ['train_run', 'arm_policy', 'evaluate_run', 'append_log', 'run_validation', 'train_and_evaluate', 'training_resources',
            'run_experiment']
 
 # %% ../../nbs/experiments/35_runner.ipynb 5
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
     "Train `cfg.model.kind` on the split's training demos into `run` (resumes; returns train.json when already finished)."
+    external = EXTERNAL_POLICIES.get(cfg.model.kind)
+    if external is not None:                       # trained by its own project's script, on the same training demos
+        ids = [m["demo"] for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
+        return external.train(cfg, dataset, run.path, ids, progress=progress)
     tf = run.file("train")
     if tf.exists() and run.model.exists():
         info = load_json(tf)
         if info.get("steps") == cfg.train.steps and not reuse_diff(run.config(), cfg, dataset):
             return info
     return train(cfg, dataset, run.path, demo_filter=split.train_demo, progress=progress)
+
+def arm_policy(cfg: Config, run: RunDir) -> tuple:
+    "(policy_fn, model file) of a trained run of `cfg.model.kind`, for `evaluate_run`."
+    external = EXTERNAL_POLICIES.get(cfg.model.kind)
+    if external is not None: return external.policy(run.path, run.name), external.model_file(run.path)
+    return CheckpointPolicy(run.model, run.name), run.model
 
 def evaluate_run(cfg: Config, policy_fn, name: str, episodes: list, out: Path, workers: int = 2, record: int = 2,
                  progress: bool = True, model_file=None, log: Path | None = None) -> list:
@@ -74,6 +84,8 @@ def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict
     path = ex / "validation.json"
     table = load_json(path) if path.exists() else {}
     train_ids = [m["demo"] for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
+    for kind, _ in candidates.values():
+        if kind in EXTERNAL_POLICIES: EXTERNAL_POLICIES[kind].check()     # its environment, before an hour is spent
     for name, (kind, ov) in candidates.items():
         for seed in args.seeds:
             cfg = args.config(kind, seed, ov)
@@ -81,9 +93,10 @@ def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict
             run = RunDir(ex / "validation" / f"{name}-seed{seed}")
             t0 = time.time()
             info = train_run(cfg, dataset, run, split, args.progress)
-            res = evaluate_run(cfg, CheckpointPolicy(run.model, name), name, episodes, run.eval_dir("val"), args.workers,
-                               args.record, args.progress, run.model)
-            ol = open_loop_cached(run, dataset, train_ids)
+            policy_fn, model_file = arm_policy(cfg, run)
+            res = evaluate_run(cfg, policy_fn, name, episodes, run.eval_dir("val"), args.workers, args.record, args.progress,
+                               model_file)
+            ol = open_loop_cached(run, dataset, train_ids) if run.model.exists() else dict(mean_cm=None)  # ours only
             s = summarize(res)
             table[f"{name}-seed{seed}"] = dict(candidate=name, kind=kind, overrides=list(ov), seed=seed, n=s["n"], PLACE=s["PLACE"],
                                                released=s["released"], GRASP=s["GRASP"], MISS=s["MISS"], success=s["success"],
@@ -106,10 +119,11 @@ def train_and_evaluate(args: ExperimentArgs, split: Split, dataset, kind: str, s
     ex = ExperimentDir(args.out_dir)
     cfg, run = args.config(kind, seed), ex.run(kind, seed)
     t0 = time.time(); info = train_run(cfg, dataset, run, split, args.progress); t1 = time.time()
+    policy_fn, model_file = arm_policy(cfg, run)
     with get_executor().keep_workers():       # one set of rollout workers for its splits (inside a Ray task too)
         for sp in splits:
-            evaluate_run(args.config(kind, seed, split.overrides(sp)), CheckpointPolicy(run.model, run.name), run.name, episodes[sp],
-                         run.eval_dir(sp), args.workers, args.record, args.progress, run.model, log=ex.test_log if sp == "test" else None)
+            evaluate_run(args.config(kind, seed, split.overrides(sp)), policy_fn, run.name, episodes[sp], run.eval_dir(sp),
+                         args.workers, args.record, args.progress, model_file, log=ex.test_log if sp == "test" else None)
     return run.name, dict(train_s=info.get("seconds"), train_img_s=info.get("img_per_s"), eval_s=time.time() - t1,
                           wall_this_call_s=time.time() - t0)
 
@@ -127,7 +141,9 @@ def run_experiment(args: ExperimentArgs, split: Split, dataset, name: str, paper
     ex = ExperimentDir(args.out_dir)
     base = args.config()
     kinds = list(dict.fromkeys(args.models + args.ablations))
-    for kind in kinds: check_policies(args.config(kind, args.seeds[0]))   # bad policy options fail now, not after an hour (each arm's own config)
+    for kind in kinds:
+        check_policies(args.config(kind, args.seeds[0]))   # bad policy options fail now, not after an hour (each arm's own config)
+        if kind in EXTERNAL_POLICIES: EXTERNAL_POLICIES[kind].check()       # and a missing environment
     dataset = dataset_file(dataset)
     metas = list_demos(dataset)
     train_ids = [m["demo"] for m in metas if m["success"] and split.train_demo(m)]

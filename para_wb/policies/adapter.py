@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 from ..camera import world_to_pixel
-from ..rollouts import Observation, Prediction
+from ..rollouts import Observation, Prediction, binarize_gripper
 from .factory import load_policy_model
 
 # %% auto 0
-__all__ = ['LearnedPolicy', 'CheckpointPolicy', 'binarize_gripper', 'open_loop_errors']
+__all__ = ['LearnedPolicy', 'CheckpointPolicy', 'open_loop_errors']
 
 # %% ../../nbs/policies/15_adapter.ipynb 4
 class LearnedPolicy:
@@ -47,10 +47,6 @@ class CheckpointPolicy:
     def __call__(self, scene=None) -> "LearnedPolicy":
         if self.threads > 0: torch.set_num_threads(self.threads)
         return LearnedPolicy.from_checkpoint(self.path, name=self.name)
-
-def binarize_gripper(g) -> np.ndarray:
-    "The evaluator's gripper command for every policy: +1 (closed) where `g` > 0, else -1 (open)."
-    return np.where(np.asarray(g, float) > 0, 1.0, -1.0)
 
 # %% ../../nbs/policies/15_adapter.ipynb 9
 @torch.no_grad()

@@ -13,33 +13,43 @@ from .base import CHECKPOINT_FORMAT, POLICY_REGISTRY, PolicyConfig, PolicyModel
 from .para import PARAModel
 from .regression import ACTModel, GlobalRegressionModel
 from .video import VideoBackbone    # a backbone, not a policy: registers model.backbone=svd_unet
+# Arms trained outside this process by another project's own code (no PolicyModel here): the runner asks each to train
+# a run folder, for the policy to roll out and for its model file.
+from .lerobot_act import LeRobotACTArm
 
 # %% auto 0
-__all__ = ['POLICY_KINDS', 'PAPER_LABELS', 'policy_class', 'policy_config', 'check_policy_kinds', 'check_policies', 'make_model',
-           'load_policy_model']
+__all__ = ['POLICY_KINDS', 'EXTERNAL_POLICIES', 'ARM_KINDS', 'PAPER_LABELS', 'policy_class', 'policy_config',
+           'check_policy_kinds', 'check_policies', 'make_model', 'load_policy_model']
 
 # %% ../../nbs/policies/14_factory.ipynb 4
 POLICY_KINDS: tuple = tuple(POLICY_REGISTRY)
-PAPER_LABELS = {"para": "PARA", "act": "ACT", "global": "global regression (avg pool + MLP)"}
+EXTERNAL_POLICIES: dict = {LeRobotACTArm.kind: LeRobotACTArm}
+ARM_KINDS: tuple = POLICY_KINDS + tuple(EXTERNAL_POLICIES)
+PAPER_LABELS = {"para": "PARA", "act": "ACT", "global": "global regression (avg pool + MLP)",
+                "lerobot_act": "LeRobot ACT (ResNet-18 + transformer + CVAE)"}
 
 def policy_class(kind: str) -> type:
     "The registered `PolicyModel` subclass for `kind`; a clear error naming the known kinds otherwise."
+    if kind in EXTERNAL_POLICIES:
+        raise ConfigError(f"model.kind={kind!r} is trained by another project's own script, not by para_wb.train: "
+                          f"run it as an experiment arm (e.g. ablations=['{kind}'])")
     if kind not in POLICY_REGISTRY:
-        raise ConfigError(f"model.kind={kind!r} is not a policy; known kinds: {', '.join(sorted(POLICY_REGISTRY))}")
+        raise ConfigError(f"model.kind={kind!r} is not a policy; known kinds: {', '.join(sorted(ARM_KINDS))}")
     return POLICY_REGISTRY[kind]
 
 def policy_config(cfg: Config, kind: str | None = None) -> PolicyConfig:
     "The typed, validated options of policy `kind` (default `cfg.model.kind`) from `cfg.policy[kind]`."
     kind = kind or cfg.model.kind
-    return policy_class(kind).config_class.from_dict(cfg.policy_options(kind), kind)
+    cls = EXTERNAL_POLICIES.get(kind) or policy_class(kind)
+    return cls.config_class.from_dict(cfg.policy_options(kind), kind)
 
 def check_policy_kinds(cfg: Config) -> None:
     """Every block of `cfg.policy` must name a registered policy: `policy.paar.pred_size=16` (a typo) is an error, not
     ignored. Done here, not in `para_wb.config`, because only the factory knows the kinds (config imports no policy)."""
-    unknown = sorted(set(cfg.policy) - set(POLICY_REGISTRY))
+    unknown = sorted(set(cfg.policy) - set(ARM_KINDS))
     if unknown:
         raise ConfigError(f"unknown policy block(s) {', '.join('policy.' + k for k in unknown)}: no such policy kind; "
-                          f"known kinds: {', '.join(sorted(POLICY_REGISTRY))}")
+                          f"known kinds: {', '.join(sorted(ARM_KINDS))}")
 
 def check_policies(cfg: Config, kinds=None) -> dict:
     """Validate the policy options up front: every block in `cfg.policy` (its kind and keys) and the policies in `kinds`

@@ -4,16 +4,19 @@
 
 # %% ../../nbs/policies/15b_lerobot_act.ipynb 2
 from __future__ import annotations
-import json, os, shutil, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np
-from ..files import atomic_write_text, load_json
-from ..rollouts import Observation, Prediction
-from .adapter import binarize_gripper
+from dataclasses import dataclass
+from ..files import atomic_write_text, folder_lock, load_json, save_json
+from ..dataset.lerobot_export import MARKER, export_lerobot
+from ..rollouts import Observation, Prediction, binarize_gripper
+from .base import PolicyConfig
 
 # %% auto 0
-__all__ = ['SERVER', 'lerobot_venv', 'lerobot_python', 'lerobot_env', 'lerobot_train_command', 'train_lerobot_act',
-           'parse_lerobot_log', 'LeRobotACTPolicy', 'LeRobotCheckpoint']
+__all__ = ['SERVER', 'lerobot_venv', 'LeRobotSetupError', 'lerobot_python', 'lerobot_env', 'lerobot_train_command',
+           'train_lerobot_act', 'parse_lerobot_log', 'LeRobotACTPolicy', 'LeRobotCheckpoint', 'LeRobotACTConfig',
+           'LeRobotACTArm']
 
 # %% ../../nbs/policies/15b_lerobot_act.ipynb 4
 import para_wb.policies as _policies
@@ -23,11 +26,14 @@ def lerobot_venv() -> Path:
     "LeRobot's own virtual environment (PARA_WB_LEROBOT_VENV, default ~/.cache/para_wb/lerobot-venv)."
     return Path(os.environ.get("PARA_WB_LEROBOT_VENV") or Path.home() / ".cache/para_wb/lerobot-venv")
 
+class LeRobotSetupError(FileNotFoundError):
+    "LeRobot's environment is not there: the message names the command that creates it (command lines print one line)."
+
 def lerobot_python() -> str:
     "The interpreter of LeRobot's environment; an error naming the set-up command when it does not exist."
     py = lerobot_venv() / "bin" / "python"
     if not py.exists():
-        raise FileNotFoundError(f"{py}: LeRobot's environment is missing; create it with `bash scripts/setup_lerobot.sh` "
+        raise LeRobotSetupError(f"{py}: LeRobot's environment is missing; create it with `bash scripts/setup_lerobot.sh` "
                                 f"(once, ~6 GB; PARA_WB_LEROBOT_VENV chooses where)")
     return str(py)
 
@@ -158,3 +164,74 @@ class LeRobotCheckpoint:
         self.pretrained, self.name, self.threads = str(pretrained), name, int(threads)
     def __call__(self, scene=None) -> LeRobotACTPolicy:
         return LeRobotACTPolicy(self.pretrained, name=self.name, threads=self.threads)
+
+# %% ../../nbs/policies/15b_lerobot_act.ipynb 14
+@dataclass
+class LeRobotACTConfig(PolicyConfig):
+    "`policy.lerobot_act`: LeRobot's ACT as an experiment arm. 0 = as our arms (train.steps, train.batch_size, dataset.horizon)."
+    kind = "lerobot_act"    # (a class attribute, not an option: errors name policy.lerobot_act.<key>)
+    steps: int = 0          # LeRobot updates
+    batch: int = 0          # batch size
+    chunk: int = 0          # actions per chunk (= LeRobot's chunk_size and n_action_steps)
+    log_freq: int = 50      # LeRobot log lines every log_freq steps (train.json keeps them)
+
+    def validate(self):
+        for k in ("steps", "batch", "chunk"):
+            self.need(getattr(self, k) >= 0, f"{k} must be >= 0 (0 = as our arms), got {getattr(self, k)}")
+        self.need(self.log_freq >= 1, f"log_freq must be >= 1, got {self.log_freq}")
+
+# %% ../../nbs/policies/15b_lerobot_act.ipynb 15
+class LeRobotACTArm:
+    """Policy kind `lerobot_act` as an experiment arm: the run folder holds the export of the split's training demos
+    (`lerobot_export/`), LeRobot's run (`lerobot/pretrained_model`, `lerobot/train_info.json`), and our `config.json` and
+    `train.json` (steps, seconds, images per second), so tables and timings read it like any other run."""
+    kind, config_class = "lerobot_act", LeRobotACTConfig
+
+    @staticmethod
+    def settings(cfg) -> dict:
+        "The resolved training settings of `cfg` (zeros replaced by our arms' values)."
+        o = LeRobotACTConfig.from_dict(cfg.policy_options("lerobot_act"), "lerobot_act")
+        return dict(steps=o.steps or cfg.train.steps, batch=o.batch or cfg.train.batch_size,
+                    chunk=o.chunk or cfg.dataset.horizon, log_freq=o.log_freq, seed=int(cfg.train.seed))
+
+    @staticmethod
+    def check() -> None:
+        "Before any time is spent: LeRobot's environment exists (else the one-line error naming its set-up command)."
+        lerobot_python()
+
+    @staticmethod
+    def pretrained(run_dir) -> Path: return Path(run_dir) / "lerobot" / "pretrained_model"
+
+    @classmethod
+    def model_file(cls, run_dir) -> Path: return cls.pretrained(run_dir) / "model.safetensors"
+
+    @classmethod
+    def policy(cls, run_dir, name: str | None = None) -> "LeRobotCheckpoint":
+        return LeRobotCheckpoint(cls.pretrained(run_dir), name=name or Path(run_dir).name)
+
+# %% ../../nbs/policies/15b_lerobot_act.ipynb 17
+from fastcore.basics import patch
+
+@patch(cls_method=True)
+def train(cls: LeRobotACTArm, cfg, dataset, run_dir, demos: list, progress: bool = True) -> dict:
+    "Export `demos` of `dataset` into `run_dir`, train LeRobot's ACT there with `cfg`'s settings; returns train.json."
+    from para_wb.dataset.storage import dataset_file, dataset_info
+    run, s, demos = Path(run_dir), cls.settings(cfg), [int(d) for d in demos]
+    src = dataset_file(dataset)
+    with folder_lock(run, "run folder"):
+        export = run / "lerobot_export"
+        source = dict(source=str(src), source_created=dataset_info(src)["created"], source_demos=demos)
+        if (export / MARKER).exists():
+            have = load_json(export / MARKER)
+            if {k: have.get(k) for k in source} != source:
+                raise FileExistsError(f"{export} exports other demos or another dataset than this run trains on "
+                                      f"({have.get('source')}, {len(have.get('source_demos') or [])} demos): use another out_dir")
+        else: export_lerobot(src, export, demos=demos)
+        info = train_lerobot_act(export, run / "lerobot", s["steps"], s["batch"], s["chunk"], seed=s["seed"],
+                                 log_freq=s["log_freq"], progress=progress)
+        out = dict(kind=cls.kind, steps=s["steps"], batch=s["batch"], chunk=s["chunk"], seed=s["seed"], n_demos=len(demos),
+                   seconds=info["seconds"], img_per_s=round(s["steps"] * s["batch"] / max(info["seconds"], 1e-9), 2),
+                   final_loss=info["log"][-1]["loss"] if info["log"] else None, lerobot=str(run / "lerobot"))
+        for name, obj in (("config.json", json.loads(cfg.to_json())), ("train.json", out)):   # a reused run's files stay untouched
+            if not (run / name).exists() or load_json(run / name) != obj: save_json(run / name, obj)
+    return out
