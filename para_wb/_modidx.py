@@ -208,6 +208,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                          'para_wb.dashboards.core.no_runs_message': ( 'dashboards/core.html#no_runs_message',
                                                                                       'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core.overlay': ('dashboards/core.html#overlay', 'para_wb/dashboards/core.py'),
+                                         'para_wb.dashboards.core.page_start': ( 'dashboards/core.html#page_start',
+                                                                                 'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core.png_bytes': ( 'dashboards/core.html#png_bytes',
                                                                                 'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core.problems_text': ( 'dashboards/core.html#problems_text',

@@ -12,9 +12,9 @@ from ..files import load_json
 from ..runs import ExperimentDir, RunDir, RunMissing
 
 # %% auto 0
-__all__ = ['DEFAULT_RUNS', 'runs_root', 'find_experiments', 'DashMessage', 'no_runs_message', 'BrokenFile', 'reading',
-           'read_json', 'message_text', 'problems_text', 'alert', 'guarded', 'Slot', 'blank_figure', 'figure_json',
-           'click_plot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
+__all__ = ['DEFAULT_RUNS', 'runs_root', 'find_experiments', 'page_start', 'DashMessage', 'no_runs_message', 'BrokenFile',
+           'reading', 'read_json', 'message_text', 'problems_text', 'alert', 'guarded', 'Slot', 'blank_figure',
+           'figure_json', 'click_plot', 'colorize', 'overlay', 'png_bytes', 'data_uri', 'gif_bytes', 'default_camera',
            'episode_camera', 'trajectory_pixels', 'experiment_note', 'eval_records', 'experiment_rollouts',
            'experiment_episodes']
 
@@ -44,6 +44,14 @@ def find_experiments(root, depth: int = 2) -> dict:
         if d < depth: todo += [(c, d + 1) for c in p.iterdir() if c.is_dir() and not c.name.startswith(".")
                                and "-seed" not in c.name and c.name not in ("expert", "control", "eval")]
     return dict(sorted(out.items()))
+
+def page_start(root, title: str, plotly: bool = True) -> tuple:
+    """What every page starts with: Panel loaded (with Plotly where the page plots), the runs root (default
+    `runs_root()`), its experiments and a header naming both. Returns (pn, root, experiments, header)."""
+    import panel as pn
+    pn.extension("plotly") if plotly else pn.extension()
+    root = Path(root) if root is not None else runs_root()
+    return pn, root, find_experiments(root), pn.pane.Markdown(f"## {title}\nRuns root: `{root}`", sizing_mode="stretch_width")
 
 # %% ../../nbs/dashboards/70_core.ipynb 6
 from ..plots import OUTCOME_COLORS            # PLACE green, GRASP amber, MISS red: the figures' colours

@@ -9,7 +9,7 @@ from fastcore.basics import patch     # the dashboard's methods, a cell each
 from pathlib import Path
 import numpy as np
 from .core import (DashMessage, Slot, alert, data_uri, experiment_note, find_experiments,
-                                     no_runs_message, overlay, read_json, reading, runs_root)
+                                     no_runs_message, overlay, page_start, read_json, reading, runs_root)
 from ..files import load_json
 from ..runs import RunDir, RunMissing
 
@@ -102,11 +102,8 @@ class HeatmapDashboard:
     """The heatmap page over the runs under `root` (default: `runs_root()`): widgets and view slots are attributes, each
     view a method that raises `DashMessage` for what the reader should know (its slot shows it, the page goes on)."""
     def __init__(self, root=None):
-        import panel as pn
-        pn.extension("plotly")
-        self.root = Path(root) if root is not None else runs_root()
-        self.exps = exps = find_experiments(self.root)
-        self.header = pn.pane.Markdown(f"## PARA heatmaps over training\nRuns root: `{self.root}`", sizing_mode="stretch_width")
+        pn, self.root, self.exps, self.header = page_start(root, "PARA heatmaps over training")
+        exps = self.exps
         if not exps: return
         self.banner = pn.Column(sizing_mode="stretch_width")
         self.runs_of = {n: [r.name for r in ex.runs()] for n, ex in exps.items()}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from .core import (OUTCOME_COLORS, OUTCOMES, DashMessage, alert, data_uri, episode_camera,
                                      experiment_episodes, experiment_note, experiment_rollouts, find_experiments,
-                                     gif_bytes, message_text, no_runs_message, problems_text, reading, runs_root,
+                                     gif_bytes, message_text, no_runs_message, page_start, problems_text, reading, runs_root,
                                      trajectory_pixels)
 from ..runs import ExperimentDir, RunDir
 
@@ -200,11 +200,7 @@ PAGE_SIZES = (24, 48, 96, 192)
 # %% ../../nbs/dashboards/74_rollouts.ipynb 11
 def rollout_app(root=None, page_size: int = 48):
     "The rollout grid over the runs under `root` (default: `runs_root()`), `page_size` tiles a page."
-    import panel as pn
-    pn.extension()
-    root = Path(root) if root is not None else runs_root()
-    header = pn.pane.Markdown(f"## Evaluation rollouts\nRuns root: `{root}`", sizing_mode="stretch_width")
-    exps = find_experiments(root)
+    pn, root, exps, header = page_start(root, "Evaluation rollouts", plotly=False)
     if not exps: return pn.Column(header, alert(no_runs_message(root)), name="rollouts")
     df = rollout_table(root)
     notes = [experiment_note(ex) for ex in exps.values()]

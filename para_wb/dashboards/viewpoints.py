@@ -10,7 +10,7 @@ import numpy as np
 from ..camera import view_key
 from .core import (OUTCOME_COLORS, DashMessage, Slot, alert, click_plot, data_uri, episode_camera,
                                      eval_records, experiment_episodes, experiment_note, experiment_rollouts,
-                                     figure_json, find_experiments, no_runs_message, problems_text, runs_root,
+                                     figure_json, find_experiments, no_runs_message, page_start, problems_text, runs_root,
                                      trajectory_pixels)
 from ..files import load_json
 from ..runs import ExperimentDir, RunDir
@@ -124,11 +124,8 @@ class ViewpointDashboard:
     """The viewpoint page over the runs under `root` (default: `runs_root()`): one polar plot per model (PLACE per
     viewpoint, kept and updated in place), and for the clicked viewpoint each model's rollout there."""
     def __init__(self, root=None):
-        import panel as pn
-        pn.extension("plotly")
-        self.root = Path(root) if root is not None else runs_root()
-        self.exps = exps = find_experiments(self.root)
-        self.header = pn.pane.Markdown(f"## Success over camera viewpoints\nRuns root: `{self.root}`", sizing_mode="stretch_width")
+        pn, self.root, self.exps, self.header = page_start(root, "Success over camera viewpoints")
+        exps = self.exps
         if not exps: return
         order = sorted(exps, key=lambda n: (not _safe_has_viewpoints(exps[n]), n))
         self.w_exp = pn.widgets.Select(name="experiment", options=order, value=order[0], width=240)
