@@ -223,9 +223,15 @@ def embed_in_readme(readme, block: str, start: str = README_START, end: str = RE
     return True
 
 def readme_block(rows: list) -> str:
-    "What goes between the README's marker lines: a line on where the table comes from, and the table."
+    """What goes between the README's marker lines: where the table comes from, the rows that have numbers, and the names
+    of those that do not yet (`figures/results.md` has every row, with why)."""
+    done = [r for r in rows if r["status"] == "done"]
+    waiting = [f"{r['experiment']} ({r['layout'].replace('_', ' ')})" for r in rows if r["status"] != "done"]
+    rest = (f" Rows without numbers yet ({len(waiting)}: records not committed or not run) are listed there only: "
+            f"{'; '.join(waiting)}." if waiting else "")
     return (f"(Built from the committed per-rollout records, `figures/<experiment>/records/`, by `bash scripts/figures.sh` or "
-            f"`python -m para_wb.experiments.results_table --from-records`; the same table is `figures/results.md`.)\n\n{table_markdown(rows)}")
+            f"`python -m para_wb.experiments.results_table --from-records`; the full table is `figures/results.md`.{rest})\n\n"
+            f"{table_markdown(done)}")
 
 def write_table(rows: list, figures_dir="figures", readme=None) -> None:
     "figures_dir/results.md and results.csv of `rows`; the README block too (if `readme` is given)."
