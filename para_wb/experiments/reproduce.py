@@ -25,7 +25,7 @@ class Step:
 def experiment_dataset(exp: Experiment, preset: str = "cpu") -> str:
     "The dataset folder `exp` reads (its arguments' resolved default, for this preset and its overrides)."
     cls = program_class(exp).Args
-    return str(cls(preset=preset, overrides=list(exp.overrides)).resolved().dataset_dir)
+    return str(cls(preset=preset, overrides=list(exp.overrides), **dict(exp.params)).resolved().dataset_dir)
 
 def reproduction_steps(only=None, preset: str = "cpu", smoke: bool = False) -> list[Step]:
     """The registry's experiments (or those named in `only`) as steps: each waits for the first earlier step with the
@@ -57,9 +57,11 @@ def step_command(exp: Experiment, root, preset: str = "cpu", workers: int = 2, s
     if all((out / r).exists() for r in exp.results):
         cmd = [_python(), "-m", f"para_wb.experiments.{exp.module}", "--stage", "report", "--preset", preset,
                "--out-dir", str(out), "--figures-dir", f"figures/{exp.figures}"]
+        cmd += [a for k, v in exp.params for a in (f"--{k.replace('_', '-')}", str(v))]
         return cmd + (["--overrides", *exp.overrides] if exp.overrides else []), "rebuilt"
     cmd = pm + [f"nbs/{exp.notebook}.ipynb", str(out / f"{exp.notebook}.ipynb"), "-p", "preset", preset, "-p", "workers", str(workers),
                 "-p", "out_dir", str(out), "-p", "figures_dir", f"figures/{exp.figures}", "-p", "progress", "False"]
+    for k, v in exp.params: cmd += ["-p", k, str(v)]
     if seeds: cmd += ["-y", f"seeds: {list(seeds)}"]
     if exp.overrides: cmd += ["-y", f"overrides: [{', '.join(exp.overrides)}]"]
     return cmd, "ran"
