@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole para_wb test suite (the README's test command; .ci/run calls exactly this). Works from any directory.
 #  1. scripts/setup.sh (idempotent: environment, editable install, EGL render check)
-#  2. nbdev_test --path nbs: every notebook's cells, except those flagged `slow`/`notest`
+#  2. nbdev_test --path nbs: every notebook's cells, except those flagged `slow`/`notest`; with slow tests on, the
+#     experiment notebooks in tests/run_under_papermill.txt run in step 3 instead (every cell, under plain papermill)
 #  3. pytest tests: includes the notebooks <-> para_wb/ drift check (tests/test_sync.py)
 # Exits non-zero if any step fails, and also if pytest collects no tests or there are no notebooks to test.
 # Environment knobs:
@@ -58,6 +59,17 @@ else
   # One process per notebook (2 at a time): notebooks that render with EGL must not share a process with ones that
   # import torch/Triton afterwards (two bundled LLVMs segfault; see para_wb/__init__.py).
   mapfile -t nbs_list < <(if [ -d "$nbpath" ]; then find "$nbpath" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort; else ls $nbpath; fi)
+  # With slow tests on, the notebooks pytest runs end to end under papermill (tests/run_under_papermill.txt) run there only.
+  skipped=0
+  case "$flags" in *slow*)
+    mapfile -t pm < <(grep -v '^\s*#' tests/run_under_papermill.txt | sed '/^\s*$/d')
+    keep=()
+    for nb in "${nbs_list[@]}"; do
+      if printf '%s\n' "${pm[@]}" | grep -qxF "${nb#./}"; then skipped=$((skipped + 1)); else keep+=("$nb"); fi
+    done
+    nbs_list=("${keep[@]}")
+    say "$skipped notebooks run by pytest under papermill instead (tests/run_under_papermill.txt)";;
+  esac
   say "nbdev_test, one process per notebook, ${PARA_WB_TEST_WORKERS:-2} at a time${flags:+, --flags \"$flags\"} (${#nbs_list[@]} notebooks)"
   logdir="$(mktemp -d)"
   printf '%s\n' "${nbs_list[@]}" | xargs -P "${PARA_WB_TEST_WORKERS:-2}" -I{} bash -c '

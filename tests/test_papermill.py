@@ -196,3 +196,17 @@ def test_figures_script_smoke_runs_near_far_and_builds_the_table(tmp_path):
     assert (tmp_path / "near_far" / "figures" / "rollout_grid_para.png").exists()
     r2 = subprocess.run(["bash", str(ROOT / "scripts" / "figures.sh"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
     assert r2.returncode == 0 and "smoke results exist, kept" in r2.stderr, r2.stderr[-2000:]
+
+
+def test_the_notebooks_left_to_papermill_are_run_by_it():
+    """scripts/test.sh does not run the notebooks of tests/run_under_papermill.txt under nbdev_test when slow tests are on:
+    each must be run end to end by a slow test here (near_far: by `scripts/figures.sh --smoke`), or it would go untested."""
+    listed = [l.strip() for l in (ROOT / "tests" / "run_under_papermill.txt").read_text().splitlines()
+              if l.strip() and not l.lstrip().startswith("#")]
+    assert listed, "tests/run_under_papermill.txt lists nothing"
+    src = Path(__file__).read_text()
+    for nb in listed:
+        name = Path(nb).name
+        assert (ROOT / nb).is_file(), f"{nb}: no such notebook"
+        assert f'_papermill_smoke("{name}"' in src or (name == "near_far.ipynb" and 'PARA_WB_ONLY="near_far"' in src), \
+            f"{nb} is left to papermill but no test here runs it"
