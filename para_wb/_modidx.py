@@ -1246,6 +1246,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                                                                                            'para_wb/policies/lerobot_act.py'),
                                               'para_wb.policies.lerobot_act.LeRobotSetupError': ( 'policies/lerobot_act.html#lerobotsetuperror',
                                                                                                   'para_wb/policies/lerobot_act.py'),
+                                              'para_wb.policies.lerobot_act._follow': ( 'policies/lerobot_act.html#_follow',
+                                                                                        'para_wb/policies/lerobot_act.py'),
                                               'para_wb.policies.lerobot_act.lerobot_env': ( 'policies/lerobot_act.html#lerobot_env',
                                                                                             'para_wb/policies/lerobot_act.py'),
                                               'para_wb.policies.lerobot_act.lerobot_python': ( 'policies/lerobot_act.html#lerobot_python',

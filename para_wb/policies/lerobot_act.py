@@ -53,6 +53,17 @@ def lerobot_train_command(python: str, export_dir, output_dir, steps: int, batch
             f"--steps={steps}", f"--seed={seed}", "--num_workers=0", "--eval_freq=0", f"--log_freq={log_freq}",
             f"--save_freq={steps}", f"--output_dir={Path(output_dir).absolute()}", "--wandb.enable=false", *extra]
 
+def _follow(proc, log_path: Path, steps: int, progress: bool) -> None:
+    "Wait for LeRobot's training process; a progress bar follows the step and loss its log reports."
+    from tqdm.auto import tqdm
+    bar = tqdm(total=steps, desc="LeRobot ACT", unit="step", disable=not progress)
+    while proc.poll() is None:
+        time.sleep(2)
+        rows = parse_lerobot_log(log_path.read_text(errors="replace"))
+        if rows:
+            bar.update(max(0, rows[-1]["step"] - bar.n)); bar.set_postfix(loss=f"{rows[-1]['loss']:.3f}")
+    bar.close()
+
 def train_lerobot_act(export_dir, out_dir, steps: int = 1000, batch: int = 8, chunk: int = 12, seed: int = 0,
                       log_freq: int = 50, extra=(), progress: bool = True) -> dict:
     """Train LeRobot's ACT on a LeRobot export with LeRobot's training script; the policy lands in
@@ -78,12 +89,15 @@ def train_lerobot_act(export_dir, out_dir, steps: int = 1000, batch: int = 8, ch
         cmd = lerobot_train_command(py, export_dir, tmp / "train", steps, batch, chunk, seed, log_freq, extra)
         t0 = time.time()
         with open(tmp / "lerobot_train.log", "w") as log:
-            r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=lerobot_env(tmp / "hf"), cwd=tmp)
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=lerobot_env(tmp / "hf"), cwd=tmp)
+            _follow(proc, tmp / "lerobot_train.log", int(steps), progress)
         seconds = time.time() - t0
         text = (tmp / "lerobot_train.log").read_text(errors="replace")
-        if r.returncode != 0:
+        if proc.returncode != 0:                 # keep LeRobot's log beside out_dir (the partial folder goes)
+            kept = out.parent / f"{out.name}.failed-lerobot_train.log"
+            shutil.copy(tmp / "lerobot_train.log", kept)
             tail = "\n".join(text.strip().splitlines()[-5:])
-            raise RuntimeError(f"LeRobot's training exited {r.returncode} (log: {tmp / 'lerobot_train.log'}):\n{tail}")
+            raise RuntimeError(f"LeRobot's training exited {proc.returncode} (its log: {kept}):\n{tail}")
         last = tmp / "train" / "checkpoints" / "last" / "pretrained_model"
         shutil.move(str(last.resolve()), str(tmp / "pretrained_model"))
         shutil.rmtree(tmp / "train"); shutil.rmtree(tmp / "hf", ignore_errors=True)
