@@ -79,6 +79,26 @@ def test_para_decode_lands_on_known_pixel_and_point(decode, tiny_stats):
     np.testing.assert_array_equal(dec["height_bin"], np.floor(truth[..., 2]) if decode == "argmax" else np.round(truth[..., 2]))
 
 
+def test_para_decode_splits_the_flat_argmax_into_bin_and_cell(tiny_stats):
+    """The flat argmax over (height bin, row, col) is split back exactly, also where the cell index is below the bin index
+    (row 0, first columns, a high bin): the only cells where `idx // (S * S + 1)` would still give the right bin elsewhere."""
+    cfg = tiny_config("para", ["policy.para.decode=argmax"])
+    m = PARAModel(cfg, tiny_stats, load_pretrained=False).eval()
+    W = H = cfg.scene.image_size
+    S, nh = m.S, m.n_h
+    cam = libero_agentview(W, H)
+    peaks = [(nh - 1, 0, 0), (nh - 1, 0, 1), (nh // 2, 0, 0), (1, 0, 0), (nh - 1, S - 1, S - 1)]      # (bin, row, col)
+    vol = torch.full((1, m.horizon, nh, S, S), -20.0)
+    for t in range(m.horizon): vol[(0, t) + peaks[t % len(peaks)]] = 20.0
+    dec = m.decode(vol, torch.zeros(1, m.pcfg.hidden_dim, S, S), torch.tensor(cam.K)[None], torch.tensor(cam.T_world_cam)[None], W, H)
+    for t in range(m.horizon):
+        hb, r, c = peaks[t % len(peaks)]
+        assert dec["height_bin"][0, t] == hb, (t, peaks[t % len(peaks)], dec["height_bin"][0, t])
+        np.testing.assert_allclose(dec["pixels"][0, t], ((c + 0.5) * W / S, (r + 0.5) * H / S))
+        np.testing.assert_allclose(dec["waypoints"][0, t, 2], tiny_stats.z_min + (hb + 0.5) * (tiny_stats.z_max - tiny_stats.z_min) / nh,
+                                   atol=1e-5)
+
+
 def test_para_one_hot_round_trip_on_a_known_world_point(tiny_stats):
     "A world point → its cell and bin (one-hot logits) → argmax decode: within half a cell and half a bin of the point."
     cfg = tiny_config("para")
