@@ -20,7 +20,7 @@ from para_wb.policies.factory import PAPER_LABELS, POLICY_KINDS, check_policies,
 from para_wb.policies.adapter import CheckpointPolicy, LearnedPolicy
 from para_wb.train import train
 
-PAPER_KINDS = tuple(PAPER_LABELS)          # para, act, global: the policies of the paper's comparison
+PAPER_KINDS = tuple(k for k in PAPER_LABELS if k in POLICY_KINDS)   # para, act, global: the paper's comparison (not LeRobot's ACT, an external arm)
 
 # What the slow test changes in the preset, and why. Everything else (scene, dataset bins and horizon, model, policy
 # blocks, learning rates, warm-up, snapshot_steps, num_workers, eval.execute_per_prediction, ...) stays the paper's.
