@@ -940,6 +940,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                                                                            'para_wb/experiments/runner.py'),
                                             'para_wb.experiments.runner.train_and_evaluate': ( 'experiments/runner.html#train_and_evaluate',
                                                                                                'para_wb/experiments/runner.py'),
+                                            'para_wb.experiments.runner.train_demo_ids': ( 'experiments/runner.html#train_demo_ids',
+                                                                                           'para_wb/experiments/runner.py'),
                                             'para_wb.experiments.runner.train_run': ( 'experiments/runner.html#train_run',
                                                                                       'para_wb/experiments/runner.py'),
                                             'para_wb.experiments.runner.training_resources': ( 'experiments/runner.html#training_resources',

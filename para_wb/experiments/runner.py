@@ -25,16 +25,19 @@ from .results import collect_results, previous_calls, test_log_counts
 from .report import validation_markdown
 
 # %% auto 0
-__all__ = ['train_run', 'arm_policy', 'evaluate_run', 'append_log', 'run_validation', 'train_and_evaluate', 'training_resources',
-           'run_experiment']
+__all__ = ['train_demo_ids', 'train_run', 'arm_policy', 'evaluate_run', 'append_log', 'run_validation', 'train_and_evaluate',
+           'training_resources', 'run_experiment']
 
 # %% ../../nbs/experiments/35_runner.ipynb 5
+def train_demo_ids(dataset, split: Split) -> list:
+    "The ids of the successful demos of `dataset` that `split` trains on (what every arm of an experiment learns from)."
+    return [m["demo"] for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
+
 def train_run(cfg: Config, dataset, run: RunDir, split: Split, progress: bool = True) -> dict:
     "Train `cfg.model.kind` on the split's training demos into `run` (resumes; returns train.json when already finished)."
     external = EXTERNAL_POLICIES.get(cfg.model.kind)
     if external is not None:                       # trained by its own project's script, on the same training demos
-        ids = [m["demo"] for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
-        return external.train(cfg, dataset, run.path, ids, progress=progress)
+        return external.train(cfg, dataset, run.path, train_demo_ids(dataset, split), progress=progress)
     tf = run.file("train")
     if tf.exists() and run.model.exists():
         info = load_json(tf)
@@ -83,7 +86,7 @@ def run_validation(args: ExperimentArgs, split: Split, dataset, candidates: dict
     episodes = split.episodes(base, args.n_val, args.n_test, args.episode_seed)["val"]
     path = ex / "validation.json"
     table = load_json(path) if path.exists() else {}
-    train_ids = [m["demo"] for m in list_demos(dataset) if m["success"] and split.train_demo(m)]
+    train_ids = train_demo_ids(dataset, split)
     for kind, _ in candidates.values():
         if kind in EXTERNAL_POLICIES: EXTERNAL_POLICIES[kind].check()     # its environment, before an hour is spent
     for name, (kind, ov) in candidates.items():
