@@ -74,7 +74,9 @@ fi
 import json, sys
 from pathlib import Path
 root, figdir, smoke = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
-cands = [root / n / "runs" / "results.json" if smoke else root / n / "results.json" for n in ("distractors", "near_far", "corner", "left_right")]
+# the position-grid experiments, the presets' layout (pair) first; in smoke mode each runs in <root>/<name>/runs
+names = [n + sfx for sfx in ("_pair", "") for n in ("distractors", "near_far", "corner", "left_right")]
+cands = [root / n / "runs" / "results.json" if smoke else root / n / "results.json" for n in names]
 ds = next((json.loads(p.read_text())["dataset"] for p in cands if p.exists()), None)
 if ds is None or not Path(ds).exists(): print("[figures] no position-grid dataset found: demo_samples.png not drawn", file=sys.stderr)
 else:

@@ -1,7 +1,7 @@
 """Experiment notebooks run under papermill with their parameters declared once (the experiment's `ExperimentArgs`):
 the notebook's parameters cell is exactly `Args.parameters_cell()`, papermill parses every parameter, and a smoke
 run through papermill writes results.md."""
-import importlib, os, subprocess, sys
+import importlib, os, re, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
@@ -183,24 +183,28 @@ def test_figures_script_smoke_runs_near_far_and_builds_the_table(tmp_path):
     above): the notebook through papermill, then the results table from the saved results: a row with numbers for Near ->
     Far, "not run" for the rest, the CSV, the README block in a copy (the real README untouched), the demo samples; a second
     call reruns nothing."""
-    env = dict(os.environ, MUJOCO_GL="egl", PARA_WB_ONLY="near_far", PARA_WB_FIGURES_SMOKE_DIR=str(tmp_path))
+    env = dict(os.environ, MUJOCO_GL="egl", PARA_WB_ONLY="near_far_pair", PARA_WB_FIGURES_SMOKE_DIR=str(tmp_path))
     readme = (ROOT / "README.md").read_text()
     r = subprocess.run(["bash", str(ROOT / "scripts" / "figures.sh"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (ROOT / "README.md").read_text() == readme
     md = (tmp_path / "figures" / "results.md").read_text()
-    row = next(line for line in md.splitlines() if line.startswith("| Near → Far |"))
-    assert "not run" not in row and "46%" in row and "7%" in row
-    assert md.count("not run") >= 2 and (tmp_path / "figures" / "results.csv").exists()
-    assert "| Near → Far |" in (tmp_path / "README.md").read_text() and (tmp_path / "figures" / "demo_samples.png").exists()
-    assert (tmp_path / "near_far" / "figures" / "rollout_grid_para.png").exists()
+    rows = {line.split(" | ")[7]: line for line in md.splitlines() if line.startswith("| Near → Far |")}   # by layout column
+    assert set(rows) == {"fixed_plate", "pair"}, rows
+    # the pair row has numbers (bold counts k/n; the paper's 46% and 7% are in every row, so they prove nothing)
+    assert re.search(r"\*\*\d+/\d+ = \d+%\*\*", rows["pair"]) and "46%" in rows["pair"] and "7%" in rows["pair"], rows["pair"]
+    assert "not run" in rows["fixed_plate"] and md.count("not run") >= 2 and (tmp_path / "figures" / "results.csv").exists()
+    block = (tmp_path / "README.md").read_text()
+    assert "| Near → Far |" in block and "Near → Far (fixed plate)" in block, "README block: the row with numbers, the other named"
+    assert (tmp_path / "figures" / "demo_samples.png").exists()
+    assert (tmp_path / "near_far_pair" / "figures" / "rollout_grid_para.png").exists()
     r2 = subprocess.run(["bash", str(ROOT / "scripts" / "figures.sh"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
     assert r2.returncode == 0 and "smoke results exist, kept" in r2.stderr, r2.stderr[-2000:]
 
 
 def test_the_notebooks_left_to_papermill_are_run_by_it():
     """scripts/test.sh does not run the notebooks of tests/run_under_papermill.txt under nbdev_test when slow tests are on:
-    each must be run end to end by a slow test here (near_far: by `scripts/figures.sh --smoke`), or it would go untested."""
+    each must be run end to end by a slow test here (near_far: by `scripts/figures.sh --smoke`, on its pair row), or it would go untested."""
     listed = [l.strip() for l in (ROOT / "tests" / "run_under_papermill.txt").read_text().splitlines()
               if l.strip() and not l.lstrip().startswith("#")]
     assert listed, "tests/run_under_papermill.txt lists nothing"
@@ -208,5 +212,5 @@ def test_the_notebooks_left_to_papermill_are_run_by_it():
     for nb in listed:
         name = Path(nb).name
         assert (ROOT / nb).is_file(), f"{nb}: no such notebook"
-        assert f'_papermill_smoke("{name}"' in src or (name == "near_far.ipynb" and 'PARA_WB_ONLY="near_far"' in src), \
+        assert f'_papermill_smoke("{name}"' in src or (name == "near_far.ipynb" and 'PARA_WB_ONLY="near_far_pair"' in src), \
             f"{nb} is left to papermill but no test here runs it"

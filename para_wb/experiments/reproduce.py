@@ -34,7 +34,7 @@ def reproduction_steps(only=None, preset: str = "cpu", smoke: bool = False) -> l
     bad = [n for n in (only or []) if n not in names]
     if bad: raise ConfigError(f"--only {' '.join(bad)}: no such experiment; choose from {' '.join(names)}")
     exps = [e for e in EXPERIMENTS if not only or e.name in only]
-    if smoke: exps = [e for e in exps if e.name != "left_right_g8"]   # the same notebook as left_right: its smoke run is that one
+    if smoke: exps = [e for e in exps if not e.name.startswith("left_right_g8")]   # the same notebook as left_right: its smoke run is that one
     steps, writer = [], {}
     for e in exps:
         ds = f"smoke:{e.name}" if smoke else experiment_dataset(e, preset)
@@ -52,7 +52,11 @@ def step_command(exp: Experiment, root, preset: str = "cpu", workers: int = 2, s
     if smoke:
         out = root / exp.name
         if (out / "runs" / exp.results[0]).exists(): return [], "kept"      # a smoke run is not resumed: kept as it is
-        return pm + [f"nbs/{exp.notebook}.ipynb", str(out / f"{exp.notebook}.ipynb"), "-p", "smoke", "True", "-p", "out_dir", str(out)], "ran"
+        # the smoke run keeps its row's task layout (or the table reads it as another layout's run), nothing else: the
+        # smoke arguments shrink grids and demo counts, which this configuration's other overrides and params would undo
+        layout = [o for o in exp.overrides if o.startswith("scene.layout=")]
+        return pm + [f"nbs/{exp.notebook}.ipynb", str(out / f"{exp.notebook}.ipynb"), "-p", "smoke", "True", "-p", "out_dir", str(out)] \
+                  + (["-y", f"overrides: [{', '.join(layout)}]"] if layout else []), "ran"
     out = root / exp.runs
     if all((out / r).exists() for r in exp.results):
         cmd = [_python(), "-m", f"para_wb.experiments.{exp.module}", "--stage", "report", "--preset", preset,
