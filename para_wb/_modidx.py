@@ -167,6 +167,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                                                                     'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core.Slot._blank': ( 'dashboards/core.html#slot._blank',
                                                                                   'para_wb/dashboards/core.py'),
+                                         'para_wb.dashboards.core.Slot._show': ( 'dashboards/core.html#slot._show',
+                                                                                 'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core.Slot.fill': ( 'dashboards/core.html#slot.fill',
                                                                                 'para_wb/dashboards/core.py'),
                                          'para_wb.dashboards.core._click_plot_class': ( 'dashboards/core.html#_click_plot_class',

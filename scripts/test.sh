@@ -27,10 +27,17 @@ record() {  # name rc seconds
   local verdict=PASS; [ "$2" -ne 0 ] && { verdict="FAIL(rc=$2)"; status=1; }
   results+=("$1: $verdict in ${3}s")
 }
+times="$(mktemp -d)"   # where each step leaves its seconds per notebook / per test file, for the summary's last lines
 summary() {
   echo
   echo "==================== para_wb test summary ===================="
   for r in "${results[@]}"; do echo "  $r"; done
+  if [ -s "$times/notebooks.txt" ]; then
+    echo "  slowest notebooks (s): $(sort -t$'\t' -k1,1nr "$times/notebooks.txt" | head -8 | awk -F'\t' '{printf "%s%s %s", (NR>1?", ":""), $2, $1}')"
+  fi
+  if [ -s "$times/pytest.json" ]; then
+    echo "  slowest test files (s): $("$VENV/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join(f"{k.split(chr(47), 1)[-1]} {v:.0f}" for k, v in list(d.items())[:10]))' "$times/pytest.json")"
+  fi
   if [ "$status" -eq 0 ]; then echo "para_wb tests: PASSED (${#results[@]} steps, $((SECONDS - t0))s)"
   else echo "para_wb tests: FAILED (see above; $((SECONDS - t0))s)"; fi
 }
@@ -75,7 +82,8 @@ else
   printf '%s\n' "${nbs_list[@]}" | xargs -P "${PARA_WB_TEST_WORKERS:-2}" -I{} bash -c '
     nb="$1"; log="$2/$(basename "$nb").log"; s=$SECONDS
     if "$3/bin/nbdev_test" --path "$nb" ${4:+--flags "$4"} >"$log" 2>&1; then echo "  ok   $nb ($((SECONDS - s))s)"
-    else echo "  FAIL $nb ($((SECONDS - s))s)"; echo FAIL >"$log.failed"; fi' _ {} "$logdir" "$VENV" "$flags"
+    else echo "  FAIL $nb ($((SECONDS - s))s)"; echo FAIL >"$log.failed"; fi
+    printf "%s\t%s\n" "$((SECONDS - s))" "${nb#nbs/}" >>"$5/notebooks.txt"' _ {} "$logdir" "$VENV" "$flags" "$times"
   rc=0
   for f in "$logdir"/*.failed; do
     [ -e "$f" ] || continue; rc=1; log="${f%.failed}"
@@ -90,7 +98,7 @@ fi
 # 3. pytest (drift check, install check, unit and render tests)
 s=$SECONDS
 # shellcheck disable=SC2086
-"$VENV/bin/pytest" -q --durations=25 tests ${PARA_WB_PYTEST_ARGS:-}; rc=$?   # the 25 slowest, for keeping CI short
+PARA_WB_TEST_TIMES="$times/pytest.json" "$VENV/bin/pytest" -q --durations=25 tests ${PARA_WB_PYTEST_ARGS:-}; rc=$?   # the 25 slowest, for keeping CI short
 if [ $rc -eq 5 ]; then say "pytest collected no tests: that is a failure"; fi
 case "${PARA_WB_SLOW:=1}" in 1|true|yes|on) what="pytest tests (incl. slow)";; *) what="pytest tests (slow skipped)";; esac
 record "$what" $rc $((SECONDS - s))

@@ -3,13 +3,31 @@
 - `MUJOCO_GL=egl` (and `PYOPENGL_PLATFORM=egl`) are set here, before any test module imports mujoco.
 - `@pytest.mark.slow` tests are skipped unless `PARA_WB_SLOW=1` is set or the run selects them
   explicitly with `-m` (e.g. `pytest -m slow tests`).
+- Seconds per test file (setup + call + teardown) go to `$PARA_WB_TEST_TIMES` when it is set (JSON, slowest first):
+  `scripts/test.sh` prints them in its last lines, where CI's log tail keeps them (keeping CI short starts there).
 """
 import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
 
+import json
+from collections import defaultdict
+
 import pytest
+
+_FILE_SECONDS = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    _FILE_SECONDS[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_sessionfinish(session):
+    out = os.environ.get("PARA_WB_TEST_TIMES")
+    if not out or not _FILE_SECONDS: return
+    rows = sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1])
+    with open(out, "w") as f: json.dump({k: round(v, 1) for k, v in rows}, f, indent=0)
 
 
 def _slow_enabled(config) -> bool:

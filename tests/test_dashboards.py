@@ -122,7 +122,7 @@ class Page:
         self.page.set_default_timeout(WAIT_S * 1000)
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} ({r.failure})"))
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e} (stack: {getattr(e, 'stack', '') or '-'})"))
         self.page.goto(f"{url}?view={view}", wait_until="load")
 
     def screenshot(self):

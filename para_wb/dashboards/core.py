@@ -131,12 +131,15 @@ class Slot:
             self._blank(); return False
         if obj is None:                                 # nothing to show (yet)
             self.msg.visible = False; self._blank(); return False
-        self.pane.object = obj
+        self._show(obj)
         self.msg.visible, self.pane.visible = False, True
         return True
+    def _show(self, obj):
+        if type(self.pane).__name__ == "ClickPlot": self.pane.figure = figure_json(obj)   # a Plotly figure, drawn by us
+        else: self.pane.object = obj
     def _blank(self):
         # A Plotly pane is emptied, not hidden (see above).
-        if type(self.pane).__name__ == "Plotly": self.pane.object = blank_figure()
+        if type(self.pane).__name__ in ("Plotly", "ClickPlot"): self._show(blank_figure())
         else: self.pane.visible = False
 
 def blank_figure(size: int = 40):

@@ -195,7 +195,8 @@ def _build_plots(self: ViewpointDashboard) -> str:
     for m in self.models():
         if m not in self.panes:
             self.panes[m] = click_plot(polar_figure(self.tab[m], m.upper()), self.on_click, config=self.cfg, name=f"polar-{m}")
-            self.cards[m] = (pn.pane.HTML(""), Slot(pn.pane.Plotly(None, config=self.cfg)), Slot(pn.pane.Plotly(None, config=self.cfg)))
+            # the cards come and go with each click: ClickPlots, not Panel Plotly panes (see `Slot` in dashboards.core)
+            self.cards[m] = (pn.pane.HTML(""), Slot(click_plot(config=self.cfg)), Slot(click_plot(config=self.cfg)))
     self.draw_polars()
     row = [self.panes[m] for m in self.models()]
     if all(len(v) == 1 for v in self.tab.values()):
