@@ -652,6 +652,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://loc
                                                                                           'para_wb/experiments/corner.py'),
                                             'para_wb.experiments.corner.corner_split': ( 'corner.html#corner_split',
                                                                                          'para_wb/experiments/corner.py'),
+                                            'para_wb.experiments.corner.demo_positions': ( 'corner.html#demo_positions',
+                                                                                           'para_wb/experiments/corner.py'),
                                             'para_wb.experiments.corner.distance_rows': ( 'corner.html#distance_rows',
                                                                                           'para_wb/experiments/corner.py')},
             'para_wb.experiments.distractors': { 'para_wb.experiments.distractors.DistractorArgs': ( 'distractors.html#distractorargs',

@@ -20,7 +20,8 @@ from ..files import save_figure
 from ..runs import ExperimentDir
 
 # %% auto 0
-__all__ = ['CORNERS', 'main', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'distance_rows', 'CornerExperiment']
+__all__ = ['CORNERS', 'main', 'CornerArgs', 'corner_point', 'corner_radius', 'corner_split', 'demo_positions', 'distance_rows',
+           'CornerExperiment']
 
 # %% ../../nbs/corner.ipynb 5
 CORNERS = ("near_left", "near_right", "far_left", "far_right")
@@ -52,9 +53,11 @@ def corner_point(cfg: Config, camera, corner: str) -> tuple:
     far_x = x0 if near_x == x1 else x1
     return (near_x if corner.startswith("near") else far_x, y0 if corner.endswith("left") else y1)
 
-def corner_radius(cfg: Config, point, n: int) -> float:
-    "R such that exactly `n` positions of the config's demo grid lie within R of `point` (midway to the next one)."
-    grid = bowl_grid(cfg, cfg.demos.grid)
+def corner_radius(cfg: Config, point, n: int, positions=None) -> float:
+    """R such that exactly `n` of `positions` ((N, 2) bowl x, y; default: the config's demo grid) lie within R of `point`
+    (midway to the next one). Pass the dataset's recorded bowl positions: the bowl settles about 2 mm from its grid
+    position, enough to move a demo across a radius computed from the grid."""
+    grid = bowl_grid(cfg, cfg.demos.grid) if positions is None else np.asarray(positions, float).reshape(-1, 2)
     d = np.sort(np.hypot(grid[:, 0] - point[0], grid[:, 1] - point[1]))
     if not 1 <= n < len(d):
         raise ValueError(f"corner_demos={n}: must be between 1 and {len(d) - 1} for the {cfg.demos.grid} × {cfg.demos.grid} grid "
@@ -64,10 +67,10 @@ def corner_radius(cfg: Config, point, n: int) -> float:
                          f"({d[n]:.4f} m), so no region holds exactly {n}; use {n - 1} or {n + 1}")
     return float((d[n - 1] + d[n]) / 2)
 
-def corner_split(cfg: Config, camera, corner: str, n: int) -> Split:
-    "Train on the `n` grid demos nearest `corner` (within R of it); test at random positions farther than R."
+def corner_split(cfg: Config, camera, corner: str, n: int, positions=None) -> Split:
+    "Train on the `n` grid demos nearest `corner` (within R of it; `positions` as in `corner_radius`); test at random positions farther than R."
     c = corner_point(cfg, camera, corner)
-    R = corner_radius(cfg, c, n)
+    R = corner_radius(cfg, c, n, positions)
     inside = lambda xy: float(np.hypot(xy[0] - c[0], xy[1] - c[1])) <= R
     return Split("corner", train_region=inside, test_region=lambda xy: not inside(xy),
                  describe=f"train on the {n} grid demos ({cfg.demos.grid} × {cfg.demos.grid} grid) nearest the {corner.replace('_', '-')} "
@@ -75,11 +78,15 @@ def corner_split(cfg: Config, camera, corner: str, n: int) -> Split:
                           f"validation at random positions within R; test at random positions over the rest of the bowl area (> R)")
 
 # %% ../../nbs/corner.ipynb 11
+def demo_positions(dataset) -> np.ndarray:
+    "(N, 2) the recorded bowl (x, y) of every demo of `dataset` (where the bowl settled, not its grid position)."
+    return np.array([m["bowl_xy"] for m in list_demos(dataset)], float).reshape(-1, 2)
+
 def distance_rows(args: CornerArgs, results: dict) -> tuple[list, float]:
     "success_by_distance over the validation and test rollouts (PARA, ACT, expert), and R (the training region's radius)."
     cfg, ex = args.config(), ExperimentDir(args.out_dir)
     c = corner_point(cfg, dataset_camera(results["dataset"]), args.corner)
-    R = corner_radius(cfg, c, args.corner_demos)
+    R = corner_radius(cfg, c, args.corner_demos, demo_positions(results["dataset"]))
     (x0, x1), (y0, y1) = cfg.scene.bowl_x_range, cfg.scene.bowl_y_range
     dmax = max(np.hypot(x - c[0], y - c[1]) for x in (x0, x1) for y in (y0, y1))
     step = args.distance_bin_cm / 100
@@ -97,9 +104,9 @@ class CornerExperiment(PositionExperiment):
     def split(self, dataset) -> Split:
         "The `corner_demos` grid demos nearest the corner train; an error if the dataset's grid puts another number there."
         a = self.args
-        split = corner_split(a.config(), dataset_camera(dataset), a.corner, a.corner_demos)
+        split = corner_split(a.config(), dataset_camera(dataset), a.corner, a.corner_demos, demo_positions(dataset))
         n_in = sum(split.train_region(tuple(m["bowl_xy"])) for m in list_demos(dataset))
-        if n_in != a.corner_demos:
+        if n_in != a.corner_demos:    # cannot happen with R from these positions; kept as the guard it was
             raise ValueError(f"{dataset}: {n_in} demos lie in the corner region, expected corner_demos={a.corner_demos}: the dataset's grid "
                              f"is not the config's demos.grid={a.config().demos.grid}; use a dataset_dir made with that grid")
         return split
