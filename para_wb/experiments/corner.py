@@ -104,12 +104,12 @@ class CornerExperiment(PositionExperiment):
     def split(self, dataset) -> Split:
         "The `corner_demos` grid demos nearest the corner train; an error if the dataset's grid puts another number there."
         a = self.args
-        split = corner_split(a.config(), dataset_camera(dataset), a.corner, a.corner_demos, demo_positions(dataset))
-        n_in = sum(split.train_region(tuple(m["bowl_xy"])) for m in list_demos(dataset))
-        if n_in != a.corner_demos:    # cannot happen with R from these positions; kept as the guard it was
-            raise ValueError(f"{dataset}: {n_in} demos lie in the corner region, expected corner_demos={a.corner_demos}: the dataset's grid "
-                             f"is not the config's demos.grid={a.config().demos.grid}; use a dataset_dir made with that grid")
-        return split
+        cfg, pos = a.config(), demo_positions(dataset)
+        # R comes from these positions, so exactly corner_demos lie inside; what can still be wrong is the dataset's grid
+        if len(pos) != cfg.demos.grid ** 2:
+            raise ValueError(f"{dataset}: {len(pos)} demos, but the config's demos.grid={cfg.demos.grid} makes {cfg.demos.grid ** 2}: "
+                             f"the dataset's grid is not the config's; use a dataset_dir made with that grid")
+        return corner_split(cfg, dataset_camera(dataset), a.corner, a.corner_demos, pos)
 
     def labels(self, results: dict) -> dict:
         return {k: policy_label(k) for k in list(results["headline"]) + ["expert"]}
