@@ -54,9 +54,8 @@ def step_command(exp: Experiment, root, preset: str = "cpu", workers: int = 2, s
         if (out / "runs" / exp.results[0]).exists(): return [], "kept"      # a smoke run is not resumed: kept as it is
         # the smoke run keeps its row's task layout (or the table reads it as another layout's run), nothing else: the
         # smoke arguments shrink grids and demo counts, which this configuration's other overrides and params would undo
-        layout = [o for o in exp.overrides if o.startswith("scene.layout=")]
-        return pm + [f"nbs/{exp.notebook}.ipynb", str(out / f"{exp.notebook}.ipynb"), "-p", "smoke", "True", "-p", "out_dir", str(out)] \
-                  + (["-y", f"overrides: [{', '.join(layout)}]"] if layout else []), "ran"
+        return pm + [f"nbs/{exp.notebook}.ipynb", str(out / f"{exp.notebook}.ipynb"), "-p", "smoke", "True", "-p", "out_dir", str(out),
+                     "-y", f"overrides: [scene.layout={exp.layout}]"], "ran"
     out = root / exp.runs
     if all((out / r).exists() for r in exp.results):
         cmd = [_python(), "-m", f"para_wb.experiments.{exp.module}", "--stage", "report", "--preset", preset,
