@@ -75,6 +75,10 @@ CANDIDATES = {
     "lerobot_act_default": ("lerobot_act", []),
     "lerobot_act_chunk4": ("lerobot_act", ["policy.lerobot_act.chunk=4"]),
     "lerobot_act_steps4000": ("lerobot_act", ["policy.lerobot_act.steps=4000"]),
+    # rendering without anti-aliasing (~2x faster frames in software, issue 21 part 7): the preset's 4 samples ran as
+    # the left_right_pair experiment's validation split on the same episodes
+    "para_aa0": ("para", ["scene.antialias_samples=0"]),
+    "act_aa0": ("act", ["scene.antialias_samples=0"]),
 }
 CHOICES = [
     dict(choice="PARA volume target and decoding", candidates=["para_bilinear_refine", "para_onehot_argmax"]),
@@ -85,6 +89,7 @@ CHOICES = [
          candidates=["para_bilinear_refine", "para_bilinear_refine_g16", "act_spatial_softmax", "act_spatial_softmax_g16"]),
     dict(choice="PARA head size (training speed: a 16 x 16 grid or no 3 x 3 convs vs the paper's 3)",
          candidates=["para_g16_pred16", "para_g16_noconv"]),
+    dict(choice="anti-aliasing (scene.antialias_samples: 0 vs MuJoCo's 4)", candidates=["para_aa0", "act_aa0"]),
 ]
 
 def choices_with_evidence(validation: dict, picked: dict) -> list:

@@ -14,7 +14,7 @@ from ..config import Config, ConfigError
 from ..dataset.storage import list_demos, load_demo
 from ..sim.demos import generate_position_grid
 from .args import ExperimentArgs
-from .split import layout_suffix
+from .split import layout_suffix, render_suffix
 from .program import ExperimentProgram
 from ..files import save_figure
 from ..runs import ExperimentDir
@@ -27,9 +27,9 @@ __all__ = ['dataset_name', 'PositionArgs', 'position_dataset', 'dataset_camera',
 
 # %% ../../nbs/experiments/40_positions.ipynb 4
 def dataset_name(cfg: Config) -> str:
-    "positions_<preset>_<px>px_g<grid>_<agentview|framed>[_<layout>]: what the data sections of `cfg` make."
+    "positions_<preset>_<px>px_g<grid>_<agentview|framed>[_<layout>][_aa<samples>]: what the data sections of `cfg` make."
     return (f"positions_{cfg.name}_{cfg.scene.image_size}px_g{cfg.demos.grid}_{'agentview' if cfg.scene.camera_distance == 0 else 'framed'}"
-            f"{layout_suffix(cfg)}")
+            f"{layout_suffix(cfg)}{render_suffix(cfg)}")
 
 @dataclass
 class PositionArgs(ExperimentArgs):

@@ -13,7 +13,7 @@ from ..config import Config
 from ..rollouts import Episode
 
 # %% auto 0
-__all__ = ['Split', 'layout_suffix', 'layout_text']
+__all__ = ['Split', 'layout_suffix', 'render_suffix', 'layout_text']
 
 # %% ../../nbs/experiments/31_split.ipynb 4
 @dataclass
@@ -90,6 +90,10 @@ class Split:
 def layout_suffix(cfg: Config) -> str:
     "'' for the fixed-plate layout (the folder names results have had since the start), else '_<layout>' (e.g. '_pair')."
     return "" if cfg.scene.layout == "fixed_plate" else f"_{cfg.scene.layout}"
+
+def render_suffix(cfg: Config) -> str:
+    "'' for MuJoCo's default 4-sample anti-aliasing (the datasets' names before the setting existed), else '_aa<samples>'."
+    return "" if cfg.scene.antialias_samples == 4 else f"_aa{cfg.scene.antialias_samples}"
 
 def layout_text(cfg: dict) -> str:
     "How results.md and figure titles name the task layout of a saved config (dict; a config without the key is fixed-plate)."

@@ -14,7 +14,7 @@ from ..dataset.storage import list_demos
 from ..sim.demos import dataset_viewpoints, generate_position_grid, generate_viewpoint_grid
 from .args import ExperimentArgs
 from .registry import experiment
-from .split import layout_suffix, Split
+from .split import layout_suffix, render_suffix, Split
 from .report import results_markdown
 from .program import ExperimentProgram
 from .positions import dataset_name as positions_dataset_name
@@ -102,9 +102,9 @@ TITLES = {"default": "Default → all viewpoints", "left": "Left → right hemis
 
 # %% ../../nbs/viewpoint.ipynb 12
 def viewpoint_dataset_name(cfg: Config, demos_per_viewpoint: int) -> str:
-    "viewpoints_<preset>_<px>px_<n_theta>x<n_phi>_<θmax>deg_m<demos per viewpoint>[_<layout>]."
+    "viewpoints_<preset>_<px>px_<n_theta>x<n_phi>_<θmax>deg_m<demos per viewpoint>[_<layout>][_aa<samples>]."
     v = cfg.viewpoints
-    return f"viewpoints_{cfg.name}_{cfg.scene.image_size}px_{v.n_theta}x{v.n_phi}_{v.theta_max_deg:g}deg_m{demos_per_viewpoint}{layout_suffix(cfg)}"
+    return f"viewpoints_{cfg.name}_{cfg.scene.image_size}px_{v.n_theta}x{v.n_phi}_{v.theta_max_deg:g}deg_m{demos_per_viewpoint}{layout_suffix(cfg)}{render_suffix(cfg)}"
 
 def make_dataset(args: ViewpointArgs, kind: str) -> Path:
     "The dataset `kind` ('positions' or 'viewpoints') under `args.dataset_dir`: generated on first use, reused afterwards."

@@ -206,6 +206,7 @@ class BowlPlateScene:
     def renderer(self):
         if self._renderer is None:
             n = self.cfg.scene.image_size
+            self.model.vis.quality.offsamples = self.cfg.scene.antialias_samples   # read when the GL context is made
             self._renderer = self.mj.Renderer(self.model, n, n)
             self._vis = self.mj.MjvOption()
             self._vis.sitegroup[:] = 0        # robosuite's marker sites (grip site, etc.) must not show in images
@@ -302,7 +303,7 @@ def render_segmentation(self: BowlPlateScene) -> np.ndarray:
 def close(self: BowlPlateScene):
     if self._renderer is not None: self._renderer.close(); self._renderer = None
 
-# %% ../../nbs/sim/07_scene.ipynb 22
+# %% ../../nbs/sim/07_scene.ipynb 24
 def gripper_pixels_near(scene: BowlPlateScene, uv, radius: int = 5) -> int:
     "How many pixels within `radius` of `uv` show a gripper geom (segmentation render)."
     mj, m = scene.mj, scene.model
