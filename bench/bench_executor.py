@@ -44,7 +44,16 @@ def run_once(backend: str, job: str, work: Path) -> tuple[float, dict]:
     r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.time() - t0
     if r.returncode != 0: raise SystemExit(f"{backend}: {' '.join(cmd)} exited {r.returncode}:\n{r.stderr[-3000:]}")
-    return wall, _rollouts(out)
+    return wall, _rollouts(out), _phases(out, wall)
+
+
+def _phases(out: Path, wall: float) -> dict:
+    "Where the wall time went (results.json's own timings): the experiment, each (arm, seed) job, and the rest (dataset, report)."
+    f = out / "results.json"
+    if not f.exists(): return {}
+    res = json.loads(f.read_text())
+    jobs = {k: {m: round(v, 1) for m, v in t.items() if isinstance(v, (int, float)) and m.endswith("_s")} for k, t in (res.get("timings") or {}).items()}
+    return dict(experiment_s=round(res.get("seconds", 0), 1), before_and_after_experiment_s=round(wall - res.get("seconds", 0), 1), jobs=jobs)
 
 
 def main(argv=None):
@@ -60,13 +69,14 @@ def main(argv=None):
         order = ("local", "ray") if i % 2 == 0 else ("ray", "local")       # alternate which goes first
         row = {}
         for b in order:
-            wall, rolls = run_once(b, a.job, work)
-            row[b] = dict(wall_s=round(wall, 1), rollouts=rolls)
+            wall, rolls, phases = run_once(b, a.job, work)
+            row[b] = dict(wall_s=round(wall, 1), rollouts=rolls, phases=phases)
             print(f"[bench_executor] round {i}: {b} {wall:.1f} s", file=sys.stderr, flush=True)
         same = row["local"]["rollouts"] == row["ray"]["rollouts"]
         rounds.append(dict(order=list(order), local_s=row["local"]["wall_s"], ray_s=row["ray"]["wall_s"],
                            ratio=round(row["ray"]["wall_s"] / row["local"]["wall_s"], 3), same_rollouts=same,
-                           n_rollouts=sum(len(v) for v in row["local"]["rollouts"].values())))
+                           n_rollouts=sum(len(v) for v in row["local"]["rollouts"].values()),
+                           phases={b: row[b]["phases"] for b in order}))
     shutil.rmtree(work, ignore_errors=True)
     res = dict(what="wall time of one experiment from scratch through the Ray executor / through the local process pool",
                job=a.job, command=["python", "-m", "para_wb.experiments.left_right", *JOBS[a.job]], rounds=rounds,

@@ -21,6 +21,7 @@ class Row:
     paper: dict = field(default_factory=dict)   # {"para": rate, "act": rate} from SPEC; {} = no number in the paper
     results: str = "results.json"   # which of the experiment's results files
     split: str = "test"             # the evaluation reported (the distractors' clean control: "test_clean")
+    arms: tuple = ()                # the two arms in its PARA and ACT columns (e.g. ("para", "lerobot_act")); () = the results' headline
 
 @dataclass(frozen=True)
 class Experiment:

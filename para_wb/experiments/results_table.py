@@ -8,7 +8,7 @@ import csv, io, json, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from ..config import load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
+from ..config import SceneConfig, load_config          # YAML + dataclasses only: this module stays free of torch and the simulator
 from ..files import atomic_write_text, load_json
 from ..analysis.significance import pct, wilson_interval
 from ..records import has_records, results_from_records, write_records
@@ -16,8 +16,8 @@ from ..runs import ExperimentDir
 from .registry import EXPERIMENTS, Experiment, Row
 
 # %% auto 0
-__all__ = ['ENTRIES', 'COLUMNS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'results_path', 'records_path',
-           'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
+__all__ = ['ENTRIES', 'COLUMNS', 'RENDER_KEYS', 'RECORDS_MISSING', 'README_START', 'README_END', 'Entry', 'results_path',
+           'records_path', 'config_drift', 'entry_row', 'collect_rows', 'collect_rows_from_records', 'refresh_records',
            'table_markdown', 'results_markdown_all', 'table_csv', 'embed_in_readme', 'readme_block', 'write_table',
            'build_results', 'build_table_from_records', 'main']
 
@@ -75,19 +75,26 @@ COLUMNS = ["experiment", "axis", "evaluation", "status", "para_k", "para_n", "pa
            "act_boot_high", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_method", "n_positions", "seeds", "expert_k",
            "expert_n", "control_k", "control_n", "n_train_demos", "layout", "preset", "overrides", "config_drift", "paper_para", "paper_act", "results"]
 
+RENDER_KEYS = ("antialias_samples",)    # scene settings that change the images without changing the task
+
 def config_drift(res: dict, kinds) -> str:
-    """How the policy blocks a result was trained with differ from what its preset (+ its overrides) holds today,
-    e.g. 'policy.para.conv_layers=3 (preset now 0)'; '' when they agree. A row whose preset moved on after it ran says
-    so instead of passing for a run of today's preset. Keys a saved config lacks (older runs) are not counted."""
+    """How the policy blocks a result was trained with (and the render settings, `RENDER_KEYS`) differ from what its
+    preset (+ its overrides) holds today, e.g. 'policy.para.conv_layers=3 (preset now 0)'; '' when they agree. A row
+    whose preset moved on after it ran says so instead of passing for a run of today's preset. Policy keys a saved
+    config lacks (older runs) are not counted; a render key it lacks had its default then."""
     args = res.get("args", {})
-    try: now = load_config(args.get("preset", "cpu"), list(args.get("overrides", []))).policy
+    try: cfg_now = load_config(args.get("preset", "cpu"), list(args.get("overrides", [])))
     except Exception: return ""                   # a preset file this checkout does not have: nothing to compare with
-    saved = res.get("config", {}).get("policy", {})
+    now, saved = cfg_now.policy, res.get("config", {}).get("policy", {})
     if any(k not in saved for k in kinds): kinds = list(saved)   # arms that are not policy kinds (video recipes): every block
     out = []
     for kind in kinds:
         s, n = saved.get(kind) or {}, now.get(kind) or {}
         out += [f"policy.{kind}.{k}={s[k]} (preset now {n.get(k, '–')})" for k in sorted(s) if k in n and s[k] != n[k]]
+    scene = res.get("config", {}).get("scene", {})
+    for k in RENDER_KEYS:                         # how the images were drawn; a config saved before the key had its default
+        s, n = scene.get(k, getattr(SceneConfig(), k)), getattr(cfg_now.scene, k)
+        if s != n: out.append(f"scene.{k}={s} (preset now {n})")
     return "; ".join(out)
 
 def entry_row(entry: Entry, path, results: dict | None = None) -> dict:
@@ -100,7 +107,9 @@ def entry_row(entry: Entry, path, results: dict | None = None) -> dict:
     res = load_json(path) if results is None else results
     sp = res.get("splits", {}).get(entry.split)
     if sp is None: return dict(row, status=f"no '{entry.split}' evaluation in {path.name} (run_test false?)")
-    a, b = (list(res.get("headline") or res["models"]) + [None, None])[:2]
+    a, b = (list(entry.row.arms or res.get("headline") or res["models"]) + [None, None])[:2]
+    lacking = [k for k in entry.row.arms if k not in sp["models"]]
+    if lacking: return dict(row, status=f"no {', '.join(lacking)} arm in {path.name} (the experiment ran without it)")
     for key, kind in (("para", a), ("act", b)):
         s = sp["models"].get(kind) if kind else None
         if s is None: continue
@@ -127,7 +136,7 @@ def collect_rows(runs_root="data/runs", entries=None, smoke: bool = False) -> li
 
 RECORDS_MISSING = "records not committed (lost; rerun pending)"
 
-# %% ../../nbs/experiments/50_results_table.ipynb 8
+# %% ../../nbs/experiments/50_results_table.ipynb 10
 def collect_rows_from_records(figures_root="figures", entries=None, smoke: bool = False, runs_root=None) -> list[dict]:
     """One row per entry from its committed records alone (every number recomputed from the rollout rows,
     `para_wb.records.results_from_records`). An entry without records is "not run", or, when a results.md of an earlier
@@ -157,7 +166,7 @@ def refresh_records(runs_root="data/runs", figures_root="figures", entries=None,
         done.append(write_records(ex, res, rd))
     return done
 
-# %% ../../nbs/experiments/50_results_table.ipynb 10
+# %% ../../nbs/experiments/50_results_table.ipynb 12
 def _arm(r: dict, key: str) -> str:
     if r[f"{key}_n"] is None: return "–"
     boot = "" if r[f"{key}_boot_low"] is None or np.isnan(r[f"{key}_boot_low"]) else f"; {pct(r[f'{key}_boot_low'])}–{pct(r[f'{key}_boot_high'])}"
@@ -208,7 +217,7 @@ def table_csv(rows: list) -> str:
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
-# %% ../../nbs/experiments/50_results_table.ipynb 11
+# %% ../../nbs/experiments/50_results_table.ipynb 13
 def embed_in_readme(readme, block: str, start: str = README_START, end: str = README_END) -> bool:
     "Replace what lies between the `start` and `end` marker lines of `readme` with `block`; True if the file changed."
     readme = Path(readme)
@@ -265,6 +274,6 @@ def main(argv=None) -> None:
     rows = build_table_from_records(a.figures_dir, a.readme or None)
     print(f"{a.figures_dir}/results.md: {sum(r['status'] == 'done' for r in rows)} of {len(rows)} rows from records", file=sys.stderr)
 
-# %% ../../nbs/experiments/50_results_table.ipynb 18
+# %% ../../nbs/experiments/50_results_table.ipynb 22
 #| eval: false
 if __name__ == "__main__" and "ipykernel" not in sys.modules: main()
