@@ -4,11 +4,13 @@ rollouts, report), run alternately through each backend (`PARA_WB_EXECUTOR=local
 machine's CPUs started by the command itself, as a user's first `--executor ray` call does), in fresh folders.
 Writes wall times per round, the median ratio ray / local, and whether the two backends gave the same rollouts.
 
-Usage:  python bench/bench_executor.py [--rounds 2] [--job mini|smoke] [--out bench/results/cpu/executor_overhead.json]
+Usage:  python bench/bench_executor.py [--rounds 2] [--job mini|smoke|main] [--out bench/results/cpu/executor_overhead.json]
   --job mini   the README's main job (Left -> Right, PARA vs ACT, cpu preset) shrunk so one round takes minutes:
                a 6 x 6 demo grid, 300 training steps, 10 validation + 10 test rollouts per arm, one seed (the same code
                path and the same kinds of jobs: demos, two trainings, rollouts, expert, control, report)
   --job smoke  the smoke experiment (seconds of work: measures Ray's fixed start-up cost)
+  --job main   the README's main job itself (scripts/main.sh's arguments: Left -> Right, PARA vs ACT, seed 0, 20 test and
+               10 control rollouts, 2 workers; its own 256-demo dataset): ~16 min per backend on 2 cores
 """
 from __future__ import annotations
 import argparse, csv, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
@@ -22,6 +24,7 @@ JOBS = {
     "mini": ["--overrides", "demos.grid=6", "train.steps=300", "--n-val", "10", "--n-test", "10", "--n-control", "5",
              "--seeds", "0", "--ablations", "--record", "1"],
     "smoke": ["--smoke", "true", "--ablations"],
+    "main": ["--seeds", "0", "--ablations", "--n-test", "20", "--n-control", "10", "--workers", "2"],
 }
 
 
